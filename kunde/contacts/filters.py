@@ -1,0 +1,86 @@
+"""The filter definitions of people and organisations (list pages, API, exports)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from kunde.contacts import choices
+from kunde.contacts.models import Organisation, Person
+from kunde.core.filters import KundeFilterSet
+
+
+def _by_city(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset.filter(addresses__city__iexact=value.strip()).distinct() if value else queryset
+
+
+def _by_email_domain(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    if not value:
+        return queryset
+    return queryset.filter(emailaddresses__email__iendswith="@" + value.strip().lstrip("@")).distinct()
+
+
+class PersonFilter(KundeFilterSet):
+    """Filters and sort orders of the people list."""
+
+    tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
+    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label="Lifecycle stage")
+    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
+    team = django_filters.NumberFilter(field_name="team_id", label="Team (id)")
+    organisation = django_filters.NumberFilter(field_name="employments__organisation_id", label="Organisation (id)")
+    has_organisation = django_filters.BooleanFilter(
+        field_name="employments", lookup_expr="isnull", exclude=True, label="Works at an organisation",
+    )
+    preferred_language = django_filters.ChoiceFilter(choices=choices.Language.choices)
+    preferred_channel = django_filters.ChoiceFilter(choices=choices.Channel.choices)
+    city = django_filters.CharFilter(method=_by_city, label="City")
+    email_domain = django_filters.CharFilter(method=_by_email_domain, label="E-mail domain")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    birthday_month = django_filters.NumberFilter(field_name="birthday", lookup_expr="month")
+
+    sort_orders = {
+        "name": ("last_name", "first_name", "id"),
+        "-name": ("-last_name", "-first_name", "-id"),
+        "created": ("created_at", "id"),
+        "-created": ("-created_at", "-id"),
+        "updated": ("updated_at", "id"),
+        "-updated": ("-updated_at", "-id"),
+    }
+    default_sort = "name"
+    custom_field_type = "contacts.person"
+
+    class Meta:
+        model = Person
+        fields: list[str] = []
+
+
+class OrganisationFilter(KundeFilterSet):
+    """Filters and sort orders of the organisation list."""
+
+    tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
+    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label="Lifecycle stage")
+    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
+    team = django_filters.NumberFilter(field_name="team_id", label="Team (id)")
+    industry = django_filters.CharFilter(field_name="industry", lookup_expr="iexact")
+    size = django_filters.ChoiceFilter(choices=choices.CompanySize.choices)
+    legal_form = django_filters.ChoiceFilter(choices=choices.LegalForm.choices)
+    parent = django_filters.NumberFilter(field_name="parent_id", label="Parent organisation (id)")
+    city = django_filters.CharFilter(method=_by_city, label="City")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    sort_orders = {
+        "name": ("name", "id"),
+        "-name": ("-name", "-id"),
+        "created": ("created_at", "id"),
+        "-created": ("-created_at", "-id"),
+        "updated": ("updated_at", "id"),
+        "-updated": ("-updated_at", "-id"),
+    }
+    default_sort = "name"
+    custom_field_type = "contacts.organisation"
+
+    class Meta:
+        model = Organisation
+        fields: list[str] = []

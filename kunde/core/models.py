@@ -1,0 +1,203 @@
+"""Framework models shared by every app: base mixins, audit trail, tags, custom fields,
+saved list views and API idempotency records. No domain lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kunde.core.permissions import ScopedQuerySet
+
+
+class TimeStampedModel(models.Model):
+    """Creation and last-change times."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class VersionedModel(models.Model):
+    """A version column that services bump on every change; stale writes conflict."""
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class SoftDeleteQuerySet(ScopedQuerySet):
+    def alive(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self) -> SoftDeleteQuerySet:
+        return self.filter(deleted_at__isnull=False)
+
+
+class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+    """The default manager: soft-deleted rows are invisible unless asked for."""
+
+    def get_queryset(self) -> SoftDeleteQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+AllRowsManager = models.Manager.from_queryset(SoftDeleteQuerySet)
+
+
+class OwnedRecord(TimeStampedModel, VersionedModel):
+    """A customer-facing record with an owner, a team, soft delete and a version.
+
+    `owner` and `team` decide visibility (see `core.permissions`); `deleted_at` marks a
+    soft delete that `restore` can undo.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("team"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    objects = AliveManager()
+    all_objects = AllRowsManager()
+
+    scope_paths: tuple[str, ...] = ("",)
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+
+class AuditEntry(models.Model):
+    """One create, update, delete or restore done through a service: who, when, what."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("updated")
+        DELETE = "delete", _("deleted")
+        RESTORE = "restore", _("restored")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-at"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+class Tag(TimeStampedModel):
+    """A free label shared by every taggable record."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomFieldDefinition(TimeStampedModel):
+    """An admin-defined extra field on one object type, stored in `custom_fields`."""
+
+    class FieldType(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DATE = "date", _("Date")
+        CHOICE = "choice", _("Choice")
+        BOOLEAN = "boolean", _("Yes/no")
+
+    object_type = models.CharField(_("object type"), max_length=60)
+    key = models.SlugField(_("key"), max_length=50)
+    label = models.CharField(_("label"), max_length=100)
+    field_type = models.CharField(_("type"), max_length=16, choices=FieldType.choices)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["object_type", "position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "key"], name="uniq_custom_field_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}.{self.key}"
+
+
+class SavedView(TimeStampedModel):
+    """A user's named filter + sort for one list page."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    list_key = models.CharField(max_length=60)
+    name = models.CharField(_("name"), max_length=100)
+    query = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "list_key", "name"], name="uniq_saved_view"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a POST carrying an `Idempotency-Key`, replayed on retry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def model_label(model: type[models.Model] | models.Model) -> str:
+    """`app_label.modelname`, the name audit and custom fields use for a model."""
+    meta: Any = model._meta
+    return meta.label_lower

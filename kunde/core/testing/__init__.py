@@ -1,0 +1,1 @@
+"""Test helpers shared by every app: users per role, factories, API clients."""

@@ -1,0 +1,7 @@
+"""URL map: the web UI of each app, the REST API, i18n and auth."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+]

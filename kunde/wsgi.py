@@ -1,0 +1,9 @@
+"""WSGI entry point for production servers (`kunde serve` runs it under gunicorn)."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kunde.settings")
+
+application = get_wsgi_application()
