@@ -1,0 +1,1 @@
+"""Web views of cross-app pages; one module per area."""
