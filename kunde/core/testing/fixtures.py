@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from kunde.accounts.defaults import ensure_default_roles
 from kunde.accounts.models import Role, Team, User
+from kunde.contacts.defaults import ensure_default_stages
 from kunde.contacts.models import Organisation, Person
 from kunde.core.testing.factories import make_organisation, make_person, make_team, make_user
 
@@ -38,7 +40,14 @@ def _fast_tests(settings, tmp_path):
 
 
 @pytest.fixture
-def world(db) -> World:
+def default_rows(db) -> None:
+    """The rows data migrations create; transactional tests flush them away."""
+    ensure_default_roles()
+    ensure_default_stages()
+
+
+@pytest.fixture
+def world(default_rows) -> World:
     team_a, team_b = make_team("Vertrieb Nord"), make_team("Vertrieb Süd")
     owner = make_user(Role.MEMBER, team=team_a, username="owner")
     organisation = make_organisation(owner, name="Gunther Glas", legal_form="GmbH")
