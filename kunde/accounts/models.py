@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kunde.core.permissions import Scope
+from kunde.core.personal_data import Category
 
 
 class Role(models.Model):
@@ -28,6 +29,8 @@ class Role(models.Model):
     can_delete = models.BooleanField(_("may delete"), default=False)
     is_admin = models.BooleanField(_("administrator"), default=False)
 
+    personal_data: dict[str, Category] = {}
+
     class Meta:
         ordering = ["name"]
 
@@ -42,6 +45,8 @@ class Team(models.Model):
     lead = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    personal_data: dict[str, Category] = {}
 
     class Meta:
         ordering = ["name"]
@@ -61,6 +66,11 @@ class User(AbstractUser):
     language = models.CharField(_("language"), max_length=8, blank=True)
 
     objects = UserManager()
+
+    personal_data = {
+        "username": Category.IDENTITY, "first_name": Category.IDENTITY, "last_name": Category.IDENTITY,
+        "email": Category.CONTACT,
+    }
 
     class Meta:
         ordering = ["username"]
@@ -95,6 +105,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    personal_data: dict[str, Category] = {}
 
     class Meta:
         ordering = ["-created_at"]

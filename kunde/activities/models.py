@@ -15,6 +15,7 @@ from kunde.activities.choices import Channel, Direction, Kind, Mood
 from kunde.contacts.models import Organisation, Person
 from kunde.core.models import TimeStampedModel, VersionedModel
 from kunde.core.permissions import ScopedQuerySet
+from kunde.core.personal_data import Category
 
 
 class ActivityQuerySet(ScopedQuerySet):
@@ -77,6 +78,11 @@ class Activity(TimeStampedModel, VersionedModel):
     related_id = models.CharField(max_length=64, blank=True)
     related = GenericForeignKey("related_type", "related_id")
     data = models.JSONField(default=dict, blank=True)
+
+    personal_data = {
+        "subject": Category.FREE_TEXT, "notes": Category.FREE_TEXT, "outcome": Category.FREE_TEXT,
+        "mood": Category.IDENTITY, "data": Category.FREE_TEXT,
+    }
 
     objects = ActivityQuerySet.as_manager()
     scope_paths = ("person__", "organisation__")

@@ -13,6 +13,7 @@ from kunde.contacts import choices
 from kunde.contacts.validators import validate_postal_code
 from kunde.core.models import OwnedRecord, Tag, TimeStampedModel
 from kunde.core.permissions import ScopedQuerySet
+from kunde.core.personal_data import Category
 
 
 class LifecycleStage(models.Model):
@@ -23,6 +24,8 @@ class LifecycleStage(models.Model):
     label_de = models.CharField(_("label (German)"), max_length=80)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    personal_data: dict[str, Category] = {}
 
     class Meta:
         ordering = ["position", "key"]
@@ -50,6 +53,8 @@ class Organisation(OwnedRecord):
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
     notes = models.TextField(_("notes"), blank=True)
+
+    personal_data = {"notes": Category.FREE_TEXT, "custom_fields": Category.FREE_TEXT}
 
     class Meta:
         ordering = ["name", "id"]
@@ -95,6 +100,13 @@ class Person(OwnedRecord):
     organisations = models.ManyToManyField(
         Organisation, through="Employment", related_name="people", blank=True
     )
+
+    personal_data = {
+        "salutation": Category.IDENTITY, "title": Category.IDENTITY, "first_name": Category.IDENTITY,
+        "last_name": Category.IDENTITY, "birthday": Category.IDENTITY,
+        "preferred_language": Category.IDENTITY, "notes": Category.FREE_TEXT,
+        "custom_fields": Category.FREE_TEXT,
+    }
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -159,6 +171,7 @@ class EmailAddress(ContactPoint):
     """An e-mail address, stored normalised (lower-case domain)."""
 
     person, organisation = _holder_fields("emails")
+    personal_data = {"email": Category.CONTACT}
 
     kind = models.CharField(_("type"), max_length=8, choices=choices.EmailKind.choices, default="work")
     email = models.EmailField(_("e-mail"), max_length=254, db_index=True)
@@ -174,6 +187,7 @@ class PhoneNumber(ContactPoint):
     """A phone number, stored in E.164."""
 
     person, organisation = _holder_fields("phones")
+    personal_data = {"number": Category.CONTACT}
 
     kind = models.CharField(_("type"), max_length=8, choices=choices.PhoneKind.choices, default="work")
     number = models.CharField(_("number"), max_length=20, db_index=True)
@@ -189,6 +203,10 @@ class Address(ContactPoint):
     """A postal address (DE/AT/CH formats checked, international accepted)."""
 
     person, organisation = _holder_fields("addresses")
+    personal_data = {
+        "street": Category.CONTACT, "extra": Category.CONTACT, "postal_code": Category.CONTACT,
+        "city": Category.CONTACT, "region": Category.CONTACT, "country": Category.CONTACT,
+    }
 
     kind = models.CharField(_("type"), max_length=10, choices=choices.AddressKind.choices, default="postal")
     street = models.CharField(_("street and number"), max_length=200)
@@ -233,6 +251,8 @@ class Employment(TimeStampedModel):
     start_date = models.DateField(_("start"), null=True, blank=True)
     end_date = models.DateField(_("end"), null=True, blank=True)
     is_primary_contact = models.BooleanField(_("primary contact"), default=False)
+
+    personal_data = {"role": Category.IDENTITY, "department": Category.IDENTITY}
 
     objects = EmploymentQuerySet.as_manager()
     # Visible when the person is: the organisation alone does not reveal who works there.

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kunde.core.permissions import ScopedQuerySet
+from kunde.core.personal_data import Category
 
 
 class TimeStampedModel(models.Model):
@@ -107,6 +108,9 @@ class AuditEntry(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
 
+    # Before/after snapshots repeat the audited record's personal fields.
+    personal_data = {"object_repr": Category.FREE_TEXT, "changes": Category.FREE_TEXT}
+
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id", "-at"])]
@@ -120,6 +124,8 @@ class Tag(TimeStampedModel):
     """A free label shared by every taggable record."""
 
     name = models.CharField(_("name"), max_length=60, unique=True)
+
+    personal_data: dict[str, Category] = {}
 
     class Meta:
         ordering = ["name"]
@@ -146,6 +152,8 @@ class CustomFieldDefinition(TimeStampedModel):
     required = models.BooleanField(_("required"), default=False)
     position = models.PositiveSmallIntegerField(default=0)
 
+    personal_data: dict[str, Category] = {}
+
     class Meta:
         ordering = ["object_type", "position", "key"]
         constraints = [
@@ -165,6 +173,8 @@ class SavedView(TimeStampedModel):
     list_key = models.CharField(max_length=60)
     name = models.CharField(_("name"), max_length=100)
     query = models.CharField(max_length=2000, blank=True)
+
+    personal_data = {"query": Category.FREE_TEXT}
 
     class Meta:
         ordering = ["name"]
@@ -187,6 +197,9 @@ class IdempotencyRecord(models.Model):
     status_code = models.PositiveSmallIntegerField()
     response_body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    # A replayed response body holds whatever the API returned, names included.
+    personal_data = {"response_body": Category.FREE_TEXT}
 
     class Meta:
         constraints = [
