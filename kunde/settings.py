@@ -132,7 +132,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "kunde.sqlite3",
+            "NAME": str(DATA_DIR / "kunde.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }

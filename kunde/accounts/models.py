@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -64,8 +64,6 @@ class User(AbstractUser):
     )
     teams = models.ManyToManyField(Team, verbose_name=_("teams"), blank=True, related_name="members")
     language = models.CharField(_("language"), max_length=8, blank=True)
-
-    objects = UserManager()
 
     personal_data = {
         "username": Category.IDENTITY, "first_name": Category.IDENTITY, "last_name": Category.IDENTITY,

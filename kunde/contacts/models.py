@@ -164,7 +164,8 @@ class ContactPoint(TimeStampedModel):
 
     @property
     def holder(self) -> Person | Organisation:
-        return self.person or self.organisation  # type: ignore[return-value]
+        holder: Person | Organisation = getattr(self, "person", None) or self.organisation  # type: ignore[attr-defined]
+        return holder
 
 
 class EmailAddress(ContactPoint):

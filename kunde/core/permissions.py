@@ -55,7 +55,7 @@ def team_ids(user: User) -> list[int]:
     cached = getattr(user, "_kunde_team_ids", None)
     if cached is None:
         cached = list(user.teams.values_list("id", flat=True))
-        user._kunde_team_ids = cached
+        user._kunde_team_ids = cached  # type: ignore[attr-defined]
     return cached
 
 
@@ -97,5 +97,5 @@ class ScopedQuerySet(models.QuerySet):
 
 def user_can(user: User | Any, action: Action | str, instance: models.Model) -> bool:
     """Whether `user` may perform `action` on `instance`, by the same rule as lists."""
-    manager = type(instance)._default_manager
-    return manager.all().for_user(user, action).filter(pk=instance.pk).exists()
+    queryset: Any = type(instance)._default_manager.all()
+    return bool(queryset.for_user(user, action).filter(pk=instance.pk).exists())

@@ -16,10 +16,12 @@ from django.utils import timezone
 from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
 from kunde.core.exceptions import ConflictError, PermissionDenied
-from kunde.core.models import AuditEntry, model_label
+from kunde.core.models import AuditEntry, OwnedRecord, VersionedModel, model_label
 from kunde.core.permissions import Action, can_create, user_can
 
 M = TypeVar("M", bound=models.Model)
+R = TypeVar("R", bound=OwnedRecord)
+V = TypeVar("V", bound=VersionedModel)
 
 
 def require_permission(actor: Any, action: Action, instance: models.Model) -> None:
@@ -55,11 +57,11 @@ def record_create(*, actor: Any, instance: M, event: str) -> M:
 def record_update(
     *,
     actor: Any,
-    instance: M,
+    instance: V,
     changes: dict[str, Any],
     expected_version: int | None,
     event: str,
-) -> M:
+) -> V:
     """Apply `changes` to the locked current row if it is still at `expected_version`.
 
     `expected_version=None` skips the check (only for system processes and merges that
@@ -73,8 +75,7 @@ def record_update(
     for name, value in changes.items():
         setattr(current, name, value)
     current.full_clean()
-    if hasattr(current, "version"):
-        current.version += 1
+    current.version += 1
     current.save()
     after = snapshot(current)
     if before != after:
@@ -84,7 +85,7 @@ def record_update(
 
 
 @transaction.atomic
-def record_soft_delete(*, actor: Any, instance: M, event: str) -> M:
+def record_soft_delete(*, actor: Any, instance: R, event: str) -> R:
     """Mark `instance` deleted (restorable); nothing related is touched."""
     require_permission(actor, Action.DELETE, instance)
     current = lock(instance)
@@ -98,11 +99,11 @@ def record_soft_delete(*, actor: Any, instance: M, event: str) -> M:
 
 
 @transaction.atomic
-def record_restore(*, actor: Any, instance: M, event: str) -> M:
+def record_restore(*, actor: Any, instance: R, event: str) -> R:
     """Undo a soft delete of `instance`."""
     if actor is not None:
         # A deleted row is invisible to the default manager: check on the full table.
-        manager = type(instance).all_objects
+        manager: Any = type(instance).all_objects
         if not manager.for_user(actor, Action.DELETE).filter(pk=instance.pk).exists():
             raise PermissionDenied("restore not allowed")
     current = lock(instance)
