@@ -214,3 +214,37 @@ def model_label(model: type[models.Model] | models.Model) -> str:
     """`app_label.modelname`, the name audit and custom fields use for a model."""
     meta: Any = model._meta
     return meta.label_lower
+
+
+class PeriodicJobRun(models.Model):
+    """One claimed interval of a periodic job: at most one row per job and interval start.
+
+    The unique (job, due_at) pair is the claim: several workers may try to schedule the
+    same interval, only the first insert wins and enqueues the task.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    job = models.CharField(max_length=100)
+    due_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "due_at"], name="uniq_periodic_job_interval"),
+        ]
+        indexes = [models.Index(fields=["job", "-due_at"], name="periodic_job_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
