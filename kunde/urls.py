@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("kunde.accounts.urls")),
     path("", include("kunde.core.urls")),
 ]

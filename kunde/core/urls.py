@@ -2,4 +2,8 @@
 
 from django.urls import path  # noqa: F401
 
-urlpatterns: list = []
+from kunde.core.views import saved_views
+
+urlpatterns: list = [
+    path("saved-views/<int:pk>/delete/", saved_views.saved_view_delete_view, name="saved_view_delete"),
+]
