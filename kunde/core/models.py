@@ -248,3 +248,40 @@ class PeriodicJobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.due_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class SearchEntry(models.Model):
+    """One record's search document, kept by `core.search` in the writer's transaction.
+
+    `names` and `other` hold folded words (see `core.search.fold`); the full-text index
+    over them is vendor-specific (`core.db`): an FTS5 table kept in sync by triggers on
+    SQLite, a generated tsvector column on PostgreSQL. A table rebuild by a later
+    migration on SQLite drops those triggers: recreate them in the same migration.
+    """
+
+    object_type = models.CharField(max_length=60)
+    object_id = models.BigIntegerField()
+    # Copies of the record's owner and team: visibility is applied inside the query.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=300)
+    subtitle = models.CharField(max_length=300, blank=True)
+    names = models.TextField(blank=True)
+    other = models.TextField(blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    personal_data = {
+        "title": Category.IDENTITY,
+        "subtitle": Category.CONTACT,
+        "names": Category.IDENTITY,
+        "other": Category.CONTACT,
+    }
+
+    class Meta:
+        verbose_name_plural = "search entries"
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "object_id"], name="uniq_search_entry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}#{self.object_id}: {self.title}"

@@ -1,0 +1,282 @@
+"""Database-vendor differences behind one helper: SQLite (the embedded default) and PostgreSQL.
+
+Everything that must be written differently for the two databases lives here, so that
+services and selectors stay the same on both. Today that is the full-text index of
+`core.search`: SQLite FTS5 with a prefix index, PostgreSQL tsvector + GIN with pg_trgm
+for fuzzy name matches.
+
+Both engines index text that `core.search` has already folded (lower case, no
+diacritics, split into words), so they agree on what a token is. Scope tokens ("o12" =
+owner 12, "t3" = team 3) make visibility part of the match itself: a page of 20 hits is
+20 visible hits, however few of the matches the user may see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection as default_connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+SEARCH_TABLE = "core_searchentry"
+FTS_TABLE = "core_searchentry_fts"
+FTS_SOURCE_VIEW = "core_searchentry_fts_source"
+ENTRY_COLUMNS = (
+    "object_type", "object_id", "owner_id", "team_id", "title", "subtitle", "names", "other",
+    "updated_at",
+)
+
+
+# Only these constant identifiers and placeholders are ever formatted into SQL text.
+_ENTRY_SELECT = "SELECT e.id, e.object_type, e.object_id, e.title, e.subtitle FROM core_searchentry e"
+_FTS5_SELECT = (
+    f"SELECT e.id, e.object_type, e.object_id, e.title, e.subtitle FROM {FTS_TABLE} f "  # noqa: S608
+    f"JOIN {SEARCH_TABLE} e ON e.id = f.rowid WHERE {FTS_TABLE}"
+)
+
+
+def vendor(connection: BaseDatabaseWrapper | None = None) -> str:
+    """Return "sqlite" or "postgresql" (anything else is not supported)."""
+    return (connection or default_connection).vendor
+
+
+def is_sqlite(connection: BaseDatabaseWrapper | None = None) -> bool:
+    return vendor(connection) == "sqlite"
+
+
+def is_postgresql(connection: BaseDatabaseWrapper | None = None) -> bool:
+    return vendor(connection) == "postgresql"
+
+
+# --- the engine-neutral match expression ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Consecutive folded tokens; with `prefix` the last one matches as a prefix."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """Every group must match (AND); within a group, any phrase (OR).
+
+    `names_only` restricts the match to the names column (the record's own name);
+    otherwise the names and the other text (e-mails, phones, places...) are searched.
+    """
+
+    groups: tuple[tuple[Phrase, ...], ...]
+    names_only: bool = False
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """What a user may see: everything, or records they own or their teams hold."""
+
+    everything: bool = False
+    owner_id: int | None = None
+    team_ids: tuple[int, ...] = ()
+
+    @property
+    def tokens(self) -> list[str]:
+        owner = [f"o{self.owner_id}"] if self.owner_id is not None else []
+        return owner + [f"t{team}" for team in self.team_ids]
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    id: int
+    object_type: str
+    object_id: int
+    title: str
+    subtitle: str
+
+
+class FullTextEngine(Protocol):
+    def find(self, match: TextMatch, visibility: Visibility, *, limit: int,
+             exclude: Sequence[int] = ()) -> list[EntryRow]: ...
+
+    def find_similar(self, text: str, visibility: Visibility, *, limit: int,
+                     exclude: Sequence[int] = ()) -> list[EntryRow]: ...
+
+    def bulk_load(self) -> Any: ...
+
+
+# --- SQLite FTS5 ------------------------------------------------------------------------
+
+
+def _fts5_string(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _fts5_phrase(phrase: Phrase) -> str:
+    text = _fts5_string(" ".join(phrase.tokens))
+    return f"{text}*" if phrase.prefix else text
+
+
+def fts5_expression(match: TextMatch, visibility: Visibility) -> str:
+    """Render `match` (and the scope) as an FTS5 MATCH expression."""
+    groups = [
+        "(" + " OR ".join(_fts5_phrase(phrase) for phrase in group) + ")" for group in match.groups
+    ]
+    columns = "names" if match.names_only else "{names other}"
+    expression = f"{columns} : ({' AND '.join(groups)})"
+    if not visibility.everything:
+        scope = " OR ".join(_fts5_string(token) for token in visibility.tokens)
+        expression = f"({expression}) AND scope : ({scope})"
+    return expression
+
+
+class SqliteFullText:
+    """FTS5 over `core_searchentry` (external content, kept in sync by triggers)."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+
+    def find(self, match: TextMatch, visibility: Visibility, *, limit: int,
+             exclude: Sequence[int] = ()) -> list[EntryRow]:
+        """Newest-indexed first; FTS5 walks its doclists backwards and stops at `limit`."""
+        if not visibility.everything and not visibility.tokens:
+            return []
+        not_in = ""
+        params: list[Any] = [fts5_expression(match, visibility)]
+        if exclude:
+            not_in = f" AND f.rowid NOT IN ({', '.join('%s' for _ in exclude)})"
+            params.extend(exclude)
+        params.append(limit)
+        sql = _FTS5_SELECT + f" MATCH %s{not_in} ORDER BY f.rowid DESC LIMIT %s"
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [EntryRow(*row) for row in cursor.fetchall()]
+
+    def find_similar(self, text: str, visibility: Visibility, *, limit: int,
+                     exclude: Sequence[int] = ()) -> list[EntryRow]:
+        """No trigram index on SQLite: fuzzy matching is a PostgreSQL extra."""
+        return []
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Load many entries fast: triggers off, one FTS5 'rebuild' at the end, all atomic."""
+        from django.db import transaction
+
+        with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                [SEARCH_TABLE],
+            )
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
+            yield
+            cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")  # noqa: S608
+            for _name, sql in triggers:
+                cursor.execute(sql)
+
+
+# --- PostgreSQL full text + trigram -----------------------------------------------------
+
+
+def _tsquery_operand(token: str, *, prefix: bool, weights: str) -> str:
+    # Tokens are folded words (letters and digits only), so they need no quoting;
+    # quote anyway so that no character can ever be read as an operator.
+    quoted = "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
+    return f"{quoted}:{'*' if prefix else ''}{weights}"
+
+
+def tsquery_expression(match: TextMatch) -> str:
+    """Render `match` as a to_tsquery('simple', ...) expression (names = weight A)."""
+    weights = "A" if match.names_only else ""
+
+    def phrase(p: Phrase) -> str:
+        last = len(p.tokens) - 1
+        parts = [
+            _tsquery_operand(token, prefix=p.prefix and index == last, weights=weights)
+            for index, token in enumerate(p.tokens)
+        ]
+        return "(" + " <-> ".join(parts) + ")"
+
+    return " & ".join("(" + " | ".join(phrase(p) for p in group) + ")" for group in match.groups)
+
+
+class PostgresFullText:
+    """A generated tsvector column with a GIN index; pg_trgm on the names for typos."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self.connection = connection
+
+    def _scope(self, visibility: Visibility, params: list[Any]) -> str:
+        if visibility.everything:
+            return ""
+        params.extend([visibility.owner_id, list(visibility.team_ids)])
+        return " AND (e.owner_id = %s OR e.team_id = ANY(%s))"
+
+    def _exclude(self, exclude: Sequence[int], params: list[Any]) -> str:
+        if not exclude:
+            return ""
+        params.append(list(exclude))
+        return " AND NOT (e.id = ANY(%s))"
+
+    def find(self, match: TextMatch, visibility: Visibility, *, limit: int,
+             exclude: Sequence[int] = ()) -> list[EntryRow]:
+        if not visibility.everything and not visibility.tokens:
+            return []
+        params: list[Any] = [tsquery_expression(match)]
+        where = "e.vector @@ to_tsquery('simple', %s)"
+        where += self._scope(visibility, params) + self._exclude(exclude, params)
+        params.append(limit)
+        sql = _ENTRY_SELECT + f" WHERE {where} ORDER BY e.id DESC LIMIT %s"
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [EntryRow(*row) for row in cursor.fetchall()]
+
+    def find_similar(self, text: str, visibility: Visibility, *, limit: int,
+                     exclude: Sequence[int] = ()) -> list[EntryRow]:
+        """Names within trigram word-similarity of `text`, most similar first."""
+        if not visibility.everything and not visibility.tokens:
+            return []
+        params: list[Any] = [text]
+        where = "%s <%% e.names" + self._scope(visibility, params) + self._exclude(exclude, params)
+        params.extend([text, limit])
+        sql = _ENTRY_SELECT + (
+            f" WHERE {where} ORDER BY word_similarity(%s, e.names) DESC, e.id DESC LIMIT %s"
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [EntryRow(*row) for row in cursor.fetchall()]
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """One transaction; the generated column and GIN index keep up by themselves."""
+        from django.db import transaction
+
+        with transaction.atomic(using=self.connection.alias):
+            yield
+
+
+def fulltext(connection: BaseDatabaseWrapper | None = None) -> FullTextEngine:
+    """Return the full-text engine of `connection`'s database."""
+    connection = connection or default_connection
+    if connection.vendor == "sqlite":
+        return SqliteFullText(connection)
+    if connection.vendor == "postgresql":
+        return PostgresFullText(connection)
+    raise ImproperlyConfigured(f"Kunde supports SQLite and PostgreSQL, not {connection.vendor}.")
+
+
+# --- migrations -------------------------------------------------------------------------
+
+
+def run_for_vendor(schema_editor: Any, *, sqlite: Sequence[str] = (),
+                   postgresql: Sequence[str] = ()) -> None:
+    """Execute the statements meant for the migrating database's vendor."""
+    statements = {"sqlite": sqlite, "postgresql": postgresql}.get(schema_editor.connection.vendor)
+    if statements is None:
+        raise ImproperlyConfigured("Kunde supports SQLite and PostgreSQL only.")
+    for statement in statements:
+        schema_editor.execute(statement, params=None)
