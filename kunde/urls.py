@@ -2,8 +2,13 @@
 
 from django.urls import include, path
 
+from kunde.api import api
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
     path("accounts/", include("kunde.accounts.urls")),
     path("", include("kunde.core.urls")),
+    path("", include("kunde.contacts.urls")),
+    path("", include("kunde.activities.urls")),
 ]

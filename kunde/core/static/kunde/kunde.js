@@ -5,3 +5,76 @@ document.addEventListener("change", (event) => {
     target.form.submit();
   }
 });
+
+// --- Record forms and the 360° page (contacts, activities) ---
+(() => {
+  "use strict";
+
+  // Repeatable rows (e-mails, phones, addresses): clone the <template> of an empty row.
+  const addRow = (button) => {
+    const prefix = button.getAttribute("data-formset-add");
+    const total = document.getElementById(`id_${prefix}-TOTAL_FORMS`);
+    const template = document.getElementById(`${prefix}-empty-row`);
+    const rows = document.getElementById(`${prefix}-rows`);
+    if (!total || !template || !rows) return;
+    const index = Number.parseInt(total.value, 10) || 0;
+    const max = Number.parseInt(document.getElementById(`id_${prefix}-MAX_NUM_FORMS`)?.value ?? "1000", 10);
+    if (index >= max) return;
+    const holder = document.createElement("div");
+    holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index));
+    const row = holder.firstElementChild;
+    if (!row) return;
+    rows.appendChild(row);
+    total.value = String(index + 1);
+    const first = row.querySelector("input:not([type=hidden]):not([type=checkbox]), select, textarea");
+    if (first) first.focus();
+  };
+
+  document.addEventListener("click", (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-formset-add]") : null;
+    if (button) {
+      event.preventDefault();
+      addRow(button);
+    }
+  });
+
+  // Confirm prompts on forms that change or remove something.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    const message = form.getAttribute("data-confirm-action");
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
+  // Focus: the first invalid field, a freshly loaded page of entries, or where the form asked.
+  let focusAfter = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const source = event.detail.elt;
+    focusAfter = source instanceof Element ? source.getAttribute("data-focus-after") : null;
+  });
+  const focusMarked = () => {
+    const marked = document.querySelector("[data-autofocus]");
+    if (marked instanceof HTMLElement) {
+      marked.removeAttribute("data-autofocus");
+      marked.focus();
+      return true;
+    }
+    return false;
+  };
+  document.addEventListener("htmx:afterSettle", () => {
+    if (focusMarked()) return;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (focusAfter && lost) {
+      const target = document.querySelector(focusAfter);
+      if (target instanceof HTMLElement) target.focus();
+    }
+    focusAfter = null;
+  });
+
+  const ready = () => {
+    document.querySelectorAll("[data-formset-add]").forEach((button) => button.classList.remove("d-none"));
+    focusMarked();
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+})();
