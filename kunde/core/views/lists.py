@@ -105,7 +105,8 @@ def resolve(row: Any, path: str) -> Any:
 class Column:
     """One column of a list: header, how to get the value, how to show it, how to sort it.
 
-    `accessor` is a dotted path or a callable (defaults to `key`); `template` renders the
+    `accessor` is a dotted path or a callable (defaults to `key`, or to nothing when a
+    template is given); `template` renders the
     cell with `row`, `value` and `column` in the context; `sort` names the ascending
     entry of the filterset's `sort_orders` (its descending twin is `-<sort>`); `link`
     links the cell to `row.get_absolute_url()`; `export_value` gives the plain value for
@@ -124,6 +125,8 @@ class Column:
 
     def value(self, row: Any) -> Any:
         """Return the column's value for `row`."""
+        if self.accessor is None and self.template is not None:
+            return None  # the cell template reads what it needs from `row`
         accessor = self.accessor if self.accessor is not None else self.key
         if callable(accessor):
             return accessor(row)
