@@ -114,10 +114,12 @@ def customer_panels(
     task_form: TaskForm | None = None,
     cursor: str | None = None,
     people_at_organisation: list[Person] | None = None,
+    can_log: bool | None = None,
 ) -> dict[str, Any]:
     """The context of the 360° panels shared by the person and organisation pages."""
     user: Any = request.user
-    can_log = user_can(user, Action.CHANGE, customer)
+    if can_log is None:
+        can_log = user_can(user, Action.CHANGE, customer)
     context: dict[str, Any] = {
         "customer": customer,
         "customer_type": customer_type_of(customer),

@@ -140,7 +140,7 @@ def render_detail(request: HttpRequest, record: Customer, **panel_overrides: Any
         people = [e.person for e in context["current_links"]]
     try:
         context.update(customer_panels(request, record, cursor=cursor, people_at_organisation=people,
-                                       **panel_overrides))
+                                       can_log=context["can_change"], **panel_overrides))
     except FilterError:
         return HttpResponseBadRequest(_("Invalid cursor."))
     return render(request, template, context)
