@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files (no CDN)
     "kunde.core",
     "kunde.accounts",
     "kunde.contacts",
