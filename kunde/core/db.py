@@ -14,7 +14,7 @@ owner 12, "t3" = team 3) make visibility part of the match itself: a page of 20 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -105,7 +105,7 @@ class FullTextEngine(Protocol):
     def find_similar(self, text: str, visibility: Visibility, *, limit: int,
                      exclude: Sequence[int] = ()) -> list[EntryRow]: ...
 
-    def bulk_load(self) -> Any: ...
+    def bulk_load(self, *, atomic: bool = True) -> Any: ...
 
 
 # --- SQLite FTS5 ------------------------------------------------------------------------
@@ -161,11 +161,16 @@ class SqliteFullText:
         return []
 
     @contextmanager
-    def bulk_load(self) -> Iterator[None]:
-        """Load many entries fast: triggers off, one FTS5 'rebuild' at the end, all atomic."""
+    def bulk_load(self, *, atomic: bool = True) -> Iterator[None]:
+        """Load many entries fast: triggers off, one FTS5 'rebuild' at the end.
+
+        Atomic by default; `atomic=False` lets a bulk loader commit in batches (a failure
+        then leaves the triggers dropped: only for scratch databases such as the benchmark).
+        """
         from django.db import transaction
 
-        with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
+        outer = transaction.atomic(using=self.connection.alias) if atomic else nullcontext()
+        with outer, self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
                 [SEARCH_TABLE],
@@ -251,11 +256,11 @@ class PostgresFullText:
             return [EntryRow(*row) for row in cursor.fetchall()]
 
     @contextmanager
-    def bulk_load(self) -> Iterator[None]:
-        """One transaction; the generated column and GIN index keep up by themselves."""
+    def bulk_load(self, *, atomic: bool = True) -> Iterator[None]:
+        """The generated column and the GIN index keep up by themselves."""
         from django.db import transaction
 
-        with transaction.atomic(using=self.connection.alias):
+        with transaction.atomic(using=self.connection.alias) if atomic else nullcontext():
             yield
 
 

@@ -212,9 +212,9 @@ def bulk_insert(rows: Sequence[tuple[Any, ...]]) -> None:
         cursor.executemany(sql, rows)
 
 
-def bulk_load() -> Any:
+def bulk_load(*, atomic: bool = True) -> Any:
     """A context in which many entries are written fast and become searchable at the end."""
-    return db.fulltext().bulk_load()
+    return db.fulltext().bulk_load(atomic=atomic)
 
 
 def reindex(instance: models.Model) -> None:

@@ -1,0 +1,90 @@
+"""Child process of `kunde bench`: `python -m kunde.bench generate|measure --out FILE ...`.
+
+Run by the `bench` management command with KUNDE_DATA_DIR pointing at a scratch
+directory and no DATABASE_URL, so Django opens the scratch SQLite database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kunde.bench")
+    parser.add_argument("step", choices=["generate", "measure"])
+    parser.add_argument("--customers", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--api-clients", type=int, default=6)
+    parser.add_argument("--api-seconds", type=float, default=5.0)
+    parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument("--api-threads", type=int, default=4)
+    parser.add_argument("--no-progress", dest="progress", action="store_false")
+    args = parser.parse_args(argv)
+    if os.environ.get("DATABASE_URL"):
+        parser.error("the benchmark runs on a scratch SQLite database: unset DATABASE_URL")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kunde.settings")
+    import django
+
+    django.setup()
+    result = generate(args) if args.step == "generate" else measure(args)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def generate(args: argparse.Namespace) -> dict:
+    from django.core.management import call_command
+
+    from kunde.bench.generate import generate as fill
+    from kunde.bench.measure import peak_rss_mb
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    migrate_seconds = time.perf_counter() - started
+    made = fill(args.customers, args.seed, progress=args.progress)
+    return {
+        "people": made.people,
+        "organisations": made.organisations,
+        "history_entries": made.history,
+        "migrate_seconds": round(migrate_seconds, 1),
+        "seconds": round(made.seconds, 1),
+        "people_seconds": round(made.people_seconds, 1),
+        "history_seconds": round(made.history_seconds, 1),
+        "index_rebuild_seconds": round(made.index_seconds, 1),
+        "people_per_second": round(made.people / made.people_seconds) if made.people_seconds else None,
+        "history_entries_per_second": round(made.history / made.history_seconds) if made.history_seconds else None,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure(args: argparse.Namespace) -> dict:
+    from kunde.bench import measure as m
+
+    rnd = random.Random(args.seed)
+    users = m.bench_users()
+    steps = [
+        ("search", lambda: m.measure_search(users, rnd, args.samples)),
+        ("page_360", lambda: m.measure_360(users, rnd, args.samples)),
+        ("list_page", lambda: m.measure_list(users, max(3, args.samples // 4))),
+    ]
+    result: dict = {}
+    for name, step in steps:
+        print(f"measuring {name} ...", file=sys.stderr, flush=True)
+        result[name] = step()
+    print("measuring API throughput and web memory ...", file=sys.stderr, flush=True)
+    result["api"], memory = m.measure_web(
+        users, rnd, clients=args.api_clients, seconds=args.api_seconds, workers=args.api_workers,
+        threads=args.api_threads)
+    result["memory"] = {**memory, "bench_measure_peak_rss_mb": m.peak_rss_mb()}
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
