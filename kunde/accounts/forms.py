@@ -16,7 +16,7 @@ from kunde.core.permissions import Scope
 from kunde.core.views.ui import KundeForm, KundeFormMixin
 
 
-class LoginForm(KundeFormMixin, AuthenticationForm):
+class LoginForm(KundeFormMixin, AuthenticationForm):  # type: ignore[misc]
     """Username and password, rendered the Kunde way."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -102,7 +102,7 @@ class UserCreateForm(UserEditForm):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords differ."))

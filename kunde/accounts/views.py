@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -46,6 +46,11 @@ from kunde.core.views.lists import Column, FilteredListView
 from kunde.core.views.ui import apply_validation_error
 
 
+def _actor(request: HttpRequest) -> User:
+    """The logged-in user of a view behind login_required or admin_required."""
+    return cast(User, request.user)
+
+
 class KundeLoginView(auth_views.LoginView):
     """Django's login view with Kunde's form; django-axes locks out repeated failures."""
 
@@ -60,7 +65,7 @@ class KundeLoginView(auth_views.LoginView):
 
 
 def _tokens(request: HttpRequest) -> list[ApiToken]:
-    return list(ApiToken.objects.filter(user=request.user).order_by("revoked_at", "-created_at", "-id"))
+    return list(ApiToken.objects.filter(user=_actor(request)).order_by("revoked_at", "-created_at", "-id"))
 
 
 @never_cache
@@ -71,7 +76,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ApiTokenForm(request.POST)
         if form.is_valid():
-            created, secret = api_token_create(user=request.user, name=form.cleaned_data["name"],
+            created, secret = api_token_create(user=_actor(request), name=form.cleaned_data["name"],
                                                scope=form.cleaned_data["scope"], expires_at=form.expires_at())
             form = ApiTokenForm()
     else:
@@ -88,10 +93,10 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     """Revoke one of the user's own tokens (someone else's is a 404)."""
-    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
+    token = ApiToken.objects.filter(user=_actor(request), pk=pk).first()
     if token is None:
         raise Http404("No such token.")
-    api_token_revoke(user=request.user, token=token)
+    api_token_revoke(user=_actor(request), token=token)
     messages.success(request, _("Revoked the token “%(name)s”. Programs using it are locked out now.")
                      % {"name": token.name})
     return HttpResponseRedirect(reverse("api_tokens"))
@@ -148,7 +153,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = user_create(actor=request.user, username=data["username"], password=data["password1"],
+            user = user_create(actor=_actor(request), username=data["username"], password=data["password1"],
                                role_key=data["role"].key, email=data["email"], first_name=data["first_name"],
                                last_name=data["last_name"], teams=list(data["teams"]))
         except ValidationError as exc:
@@ -163,7 +168,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 @admin_required
 def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a user's data, role and teams; set a password; deactivate or reactivate."""
-    user = user_get(request.user, pk)
+    user = user_get(_actor(request), pk)
     form = UserEditForm.for_user(user)
     password_form = UserPasswordForm()
     status = 200
@@ -173,7 +178,7 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
             password_form = UserPasswordForm(request.POST)
             if password_form.is_valid():
                 try:
-                    user_set_password(actor=request.user, user=user,
+                    user_set_password(actor=_actor(request), user=user,
                                       password=password_form.cleaned_data["new_password"])
                 except ValidationError as exc:
                     password_form.add_error("new_password", exc)
@@ -186,9 +191,9 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 data = form.cleaned_data
                 changes = {k: data[k] for k in ("first_name", "last_name", "email", "role", "is_active")}
                 try:
-                    if not data["is_active"] and user.pk == request.user.pk:
+                    if not data["is_active"] and user.pk == _actor(request).pk:
                         raise ValidationError({"is_active": [_("You cannot deactivate yourself.")]})
-                    user_update(actor=request.user, user=user, changes=changes, teams=data["teams"])
+                    user_update(actor=_actor(request), user=user, changes=changes, teams=data["teams"])
                 except ValidationError as exc:
                     _apply(form, exc)
                 else:
@@ -206,7 +211,7 @@ def team_list_view(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            team = team_create(actor=request.user, name=form.cleaned_data["name"].strip(),
+            team = team_create(actor=_actor(request), name=form.cleaned_data["name"].strip(),
                                lead=form.cleaned_data["lead"])
         except ValidationError as exc:
             _apply(form, exc)
@@ -214,18 +219,18 @@ def team_list_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Created the team “%(name)s”.") % {"name": team.name})
             return redirect("admin_teams")
     return _admin_page(request, "accounts/admin/teams.html", "teams", status=400 if form.errors else 200,
-                       form=form, teams=team_list(request.user))
+                       form=form, teams=team_list(_actor(request)))
 
 
 @admin_required
 def team_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Rename a team, change its lead, or delete it when empty."""
-    team = team_get(request.user, pk)
+    team = team_get(_actor(request), pk)
     form = TeamForm(initial={"name": team.name, "lead": team.lead_id})
     if request.method == "POST":
         if request.POST.get("op") == "delete":
             try:
-                team_delete(actor=request.user, team=team)
+                team_delete(actor=_actor(request), team=team)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
                 return redirect("admin_team_edit", pk=team.pk)
@@ -234,7 +239,7 @@ def team_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         form = TeamForm(request.POST)
         if form.is_valid():
             try:
-                team_update(actor=request.user, team=team, name=form.cleaned_data["name"],
+                team_update(actor=_actor(request), team=team, name=form.cleaned_data["name"],
                             lead=form.cleaned_data["lead"])
             except ValidationError as exc:
                 _apply(form, exc)
@@ -254,7 +259,7 @@ def role_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            role = role_create(actor=request.user, key=data["key"], name=data["name"],
+            role = role_create(actor=_actor(request), key=data["key"], name=data["name"],
                                view_scope=data["view_scope"], edit_scope=data["edit_scope"],
                                can_delete=data["can_delete"], is_admin_role=data["is_admin"])
         except ValidationError as exc:
@@ -263,13 +268,13 @@ def role_list_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Created the role “%(name)s”.") % {"name": role.name})
             return redirect("admin_roles")
     return _admin_page(request, "accounts/admin/roles.html", "roles", status=400 if form.errors else 200,
-                       form=form, roles=role_list(request.user), default_keys=DEFAULT_ROLE_KEYS)
+                       form=form, roles=role_list(_actor(request)), default_keys=DEFAULT_ROLE_KEYS)
 
 
 @admin_required
 def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a custom role's scopes, or delete it when no user has it."""
-    role = role_get(request.user, pk)
+    role = role_get(_actor(request), pk)
     if role.key in DEFAULT_ROLE_KEYS:
         messages.info(request, _("The default roles cannot be changed; define a custom role."))
         return redirect("admin_roles")
@@ -279,7 +284,7 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("op") == "delete":
             try:
-                role_delete(actor=request.user, role=role)
+                role_delete(actor=_actor(request), role=role)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
                 return redirect("admin_role_edit", pk=role.pk)
@@ -288,7 +293,7 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         form = RoleForm(request.POST, editing=True)
         if form.is_valid():
             try:
-                role_update(actor=request.user, role=role, changes=dict(form.cleaned_data))
+                role_update(actor=_actor(request), role=role, changes=dict(form.cleaned_data))
             except ValidationError as exc:
                 _apply(form, exc)
             else:

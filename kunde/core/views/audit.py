@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import django_filters
 from django.apps import apps
@@ -127,13 +127,13 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
         if field.attname == name or field.name == name:
             return field
     try:
-        field = model._meta.get_field(name)
+        found = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
-    return field if isinstance(field, models.Field) else None
+    return found if isinstance(found, models.Field) else None
 
 
-def _is_foreign_key(field: models.Field | None) -> bool:
+def _is_foreign_key(field: models.Field | None) -> TypeGuard[models.Field]:
     return field is not None and bool(field.many_to_one or field.one_to_one) and field.related_model is not None
 
 
@@ -281,7 +281,8 @@ def _detail_url(instance: models.Model | None) -> str | None:
 def record_history(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
     """The audit entries of one record, newest first, for users who may view the record."""
     model = model_for(object_type.lower())
-    if model is None or not model.__module__.startswith("kunde.") or not _visible(request.user, model, object_id):
+    user = cast(User, request.user)
+    if model is None or not model.__module__.startswith("kunde.") or not _visible(user, model, object_id):
         raise Http404("No such record.")
     queryset = AuditEntry.objects.filter(object_type=model._meta.label_lower, object_id=str(object_id))
     try:

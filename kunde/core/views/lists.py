@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -353,19 +353,24 @@ class FilteredListView(LoginRequiredMixin, View):
     def get_page(self, params: QueryDict) -> tuple[Page, KundeFilterSet]:
         """Return one page and the bound filterset; raises FilterError."""
         selector = type(self).page_selector
-        return selector(self.request.user, params)
+        return selector(self.user, params)
 
     def get_export_queryset(self, params: QueryDict) -> models.QuerySet:
         """Return every row the export writes, scoped and filtered like the page."""
         selector = type(self).export_selector
         if selector is None:
             raise Http404
-        queryset = selector(self.request.user, params)
+        queryset = selector(self.user, params)
         if self.export_related:
             queryset = queryset.select_related(*self.export_related)
         if self.export_prefetch:
             queryset = queryset.prefetch_related(*self.export_prefetch)
         return queryset
+
+    @property
+    def user(self) -> User:
+        """The logged-in user (LoginRequiredMixin lets no one else through)."""
+        return cast(User, self.request.user)
 
     @property
     def model(self) -> type[models.Model]:
@@ -393,14 +398,16 @@ class FilteredListView(LoginRequiredMixin, View):
     def is_partial(self) -> bool:
         """Whether to answer with the results only (an htmx request for #list-results)."""
         htmx = getattr(self.request, "htmx", None)
-        return bool(htmx) and htmx.target == RESULTS_ID and not htmx.history_restore_request
+        if not htmx:
+            return False
+        return htmx.target == RESULTS_ID and not htmx.history_restore_request
 
     def active_saved_view(self) -> Any:
         """The saved view named by `?view=`, if it is the user's own; else 404."""
         raw = self.request.GET.get("view")
         if not raw or not self.saved_views_enabled:
             return None
-        return saved_views.saved_view_get(self.request.user, raw, list_key=self.list_key)
+        return saved_views.saved_view_get(self.user, raw, list_key=self.list_key)
 
     def effective_params(self, saved: Any) -> QueryDict:
         """The request's parameters on top of the saved view's, if one is active."""
@@ -425,7 +432,7 @@ class FilteredListView(LoginRequiredMixin, View):
         base = filterset.form
         form = forms.Form(data=base.data if base.is_bound else None, prefix=None)
         names = self.filter_fields if self.filter_fields is not None else list(base.fields)
-        user = self.request.user
+        user = self.user
         for name in names:
             if name not in base.fields:
                 continue
@@ -465,7 +472,7 @@ class FilteredListView(LoginRequiredMixin, View):
 
     def get_context_data(self, *, params: QueryDict, page: Page | None, filterset: KundeFilterSet,
                          error: dict[str, list[str]] | None, saved: Any) -> dict[str, Any]:
-        user = self.request.user
+        user = self.user
         path = self.request.path
         view_id = str(saved.pk) if saved else None
         # Links keep the saved view marked; the parameters carry the state.
@@ -499,7 +506,7 @@ class FilteredListView(LoginRequiredMixin, View):
             "export_links": [
                 (fmt.upper(), path + querystring(params, cursor=None, view=None, format=fmt))
                 for fmt in self.export_formats
-            ] if self.export_selector is not None and not error else [],
+            ] if type(self).export_selector is not None and not error else [],
             "bulk_actions": bulk,
             "saved_views": saved_views.saved_view_list(user, self.list_key) if self.saved_views_enabled else [],
             "active_view": saved,
@@ -514,7 +521,7 @@ class FilteredListView(LoginRequiredMixin, View):
 
     def export(self, params: QueryDict, fmt: str) -> HttpResponse:
         """Answer `?format=` with the download of every matching row, audited."""
-        if fmt not in self.export_formats or self.export_selector is None:
+        if fmt not in self.export_formats or type(self).export_selector is None:
             return self.render_error({"format": [str(_("Unknown export format."))]}, params)
         params = params.copy()
         for key in ("format", "cursor", "page_size"):
@@ -523,17 +530,17 @@ class FilteredListView(LoginRequiredMixin, View):
             queryset = self.get_export_queryset(params)
         except FilterError as exc:
             return self.render_error(exc.errors, params)
-        user = self.request.user
+        user = self.user
         request_id = getattr(self.request, "request_id", "")
         query = urlencode(_values(params))
         object_type = model_label(self.model)
 
         def audit(rows: int, complete: bool) -> None:
-            export_service.export_audit(actor=user, object_type=object_type, label=self.title, fmt=fmt,
+            export_service.export_audit(actor=user, object_type=object_type, label=str(self.title), fmt=fmt,
                                         rows=rows, query=query, complete=complete, request_id=request_id)
 
         language = getattr(self.request, "LANGUAGE_CODE", "") or ""
-        return export_service.export_response(
+        return export_service.export_response(  # type: ignore[return-value]
             rows=queryset, columns=[c.as_export() for c in self.columns if c.export], fmt=fmt,
             filename=self.export_filename, title=str(self.title),
             # Excel in German locales splits CSV columns on semicolons.
@@ -572,10 +579,10 @@ class FilteredListView(LoginRequiredMixin, View):
         if len(ids) > MAX_PAGE_SIZE:
             return None
         manager: Any = self.model._default_manager
-        return list(manager.for_user(self.request.user, Action.VIEW).filter(pk__in=ids).order_by("pk"))
+        return list(manager.for_user(self.user, Action.VIEW).filter(pk__in=ids).order_by("pk"))
 
     def run_bulk_action(self) -> HttpResponse:
-        user = self.request.user
+        user = self.user
         key = self.request.POST.get("action", "")
         action = next((a for a in self.bulk_actions if a.key == key and a.is_available(user)), None)
         if action is None:
@@ -621,7 +628,7 @@ class FilteredListView(LoginRequiredMixin, View):
         query = urlencode([(k, v) for k, v in _values(params) if k not in _NOT_SAVED])
         try:
             self.filterset_class(QueryDict(query), queryset=self.model._default_manager.none())
-            view = saved_views.saved_view_save(user=self.request.user, list_key=self.list_key, name=name,
+            view = saved_views.saved_view_save(user=self.user, list_key=self.list_key, name=name,
                                                query=query)
         except FilterError:
             messages.error(self.request, _("These filters are not valid; the view was not saved."))

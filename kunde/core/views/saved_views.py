@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -9,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kunde.accounts.models import User
 from kunde.core.saved_views import saved_view_delete, saved_view_get
 
 
@@ -24,8 +27,9 @@ def _safe_next(request: HttpRequest, fallback: str = "/") -> str:
 @require_POST
 def saved_view_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete one of the user's saved views and go back to the list."""
-    view = saved_view_get(request.user, pk)
+    user = cast(User, request.user)
+    view = saved_view_get(user, pk)
     name = view.name
-    saved_view_delete(user=request.user, view=view)
+    saved_view_delete(user=user, view=view)
     messages.success(request, _("Deleted the view “%(name)s”.") % {"name": name})
     return HttpResponseRedirect(_safe_next(request))
