@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime
 
@@ -156,15 +157,26 @@ class TaskIn(InputSchema):
 activities = Router(tags=["history"])
 
 
+def _stored(user: Any, entry: Activity, response: HttpResponse) -> Activity:
+    """`entry` as stored (times in UTC, participants loaded), with its ETag."""
+    entry = activity_get(user, entry.pk)
+    with_etag(response, entry)
+    return entry
+
+
 def _with_participants(entries: list[Activity]) -> list[Activity]:
     prefetch_related_objects(entries, "participant_people", "participant_users")
     return entries
 
 
 def _customer(data: dict[str, Any], refs: ContactReferences) -> dict[str, Any]:
+    """The person and organisation an entry is on; at least one is needed."""
+    person_id, organisation_id = data.pop("person", None), data.pop("organisation", None)
+    if person_id is None and organisation_id is None:
+        refs.error("person", _("Give a person or an organisation (or both)."))
     return {
-        "person": refs.person("person", data.pop("person", None)),
-        "organisation": refs.organisation("organisation", data.pop("organisation", None)),
+        "person": refs.person("person", person_id),
+        "organisation": refs.organisation("organisation", organisation_id),
     }
 
 
@@ -195,8 +207,7 @@ def create_activity(request: HttpRequest, payload: ActivityIn, response: HttpRes
         entry = contact_log(actor=user, **customer, **data)
     else:
         entry = activity_record(actor=user, kind=Kind.NOTE, **customer, **data)
-    with_etag(response, entry)
-    return Status(201, entry)
+    return Status(201, _stored(user, entry, response))
 
 
 @activities.get("/{int:activity_id}", response={200: ActivityOut, **READ_ERRORS}, openapi_extra=etag_docs())
@@ -216,8 +227,7 @@ def _update(request: HttpRequest, entry: Activity, payload: Schema, response: Ht
         data["assignee"] = refs.user_ref("assignee", data["assignee"])
     refs.check()
     entry = activity_update(actor=user, activity=entry, expected_version=version, changes=data)
-    with_etag(response, entry)
-    return entry
+    return _stored(user, entry, response)
 
 
 @activities.patch("/{int:activity_id}", response={200: ActivityOut, **WRITE_ERRORS},
@@ -263,8 +273,7 @@ def create_task(request: HttpRequest, payload: TaskIn, response: HttpResponse) -
     assignee = refs.user_ref("assignee", data.pop("assignee"))
     refs.check()
     entry = task_create(actor=user, assignee=assignee, **customer, **data)
-    with_etag(response, entry)
-    return Status(201, entry)
+    return Status(201, _stored(user, entry, response))
 
 
 @tasks.get("/{int:task_id}", response={200: ActivityOut, **READ_ERRORS}, openapi_extra=etag_docs())
@@ -288,8 +297,7 @@ def _complete(request: HttpRequest, task_id: int, response: HttpResponse, *, don
     with transaction.atomic():
         check_version(entry, expected_version(request))
         entry = task_complete(actor=user, task=entry, done=done)
-    with_etag(response, entry)
-    return entry
+    return _stored(user, entry, response)
 
 
 @tasks.post("/{int:task_id}/complete", response={200: ActivityOut, **WRITE_ERRORS},

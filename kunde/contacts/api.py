@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from kunde.accounts.models import User
@@ -63,16 +64,16 @@ class ContactReferences(References):
 
     def stage(self, field: str, key: str | None) -> LifecycleStage | None:
         return self.lookup(field, key, lambda v: LifecycleStage.objects.filter(key=v, is_active=True).first(),
-                           "Unknown lifecycle stage.")
+                           _("Unknown lifecycle stage."))
 
     def person(self, field: str, pk: int | None) -> Person | None:
-        return self.lookup(field, pk, lambda v: person_get(self.user, v), "Unknown person.")
+        return self.lookup(field, pk, lambda v: person_get(self.user, v), _("Unknown person."))
 
     def organisation(self, field: str, pk: int | None) -> Organisation | None:
-        return self.lookup(field, pk, lambda v: organisation_get(self.user, v), "Unknown organisation.")
+        return self.lookup(field, pk, lambda v: organisation_get(self.user, v), _("Unknown organisation."))
 
     def people(self, field: str, pks: list[int]) -> list[Person]:
-        return self.lookup_many(field, pks, lambda v: person_get(self.user, v), "Unknown person.")
+        return self.lookup_many(field, pks, lambda v: person_get(self.user, v), _("Unknown person."))
 
 
 # --- schemas: contact points ------------------------------------------------------
@@ -466,7 +467,7 @@ def replace_person(request: HttpRequest, person_id: int, payload: PersonIn, resp
     version = expected_version(request, data.pop("version"), required=True)
     organisation, role = data.pop("organisation"), data.pop("role")
     if organisation is not None or role:
-        raise ValidationError({"organisation": ["Links are changed through /employments."]})
+        raise ValidationError({"organisation": [_("Links are changed through /employments.")]})
     if data["owner"] is None:
         del data["owner"]
     return _update_person(request, person_id, data, version, response, replace=True)
