@@ -199,8 +199,9 @@ class AddressRowForm(KundeForm):
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     region = forms.CharField(label=_("Region / state"), max_length=100, required=False)
     country = forms.CharField(
-        label=_("Country"), max_length=2, initial="DE", help_text=_("Two-letter code, e.g. DE, AT, CH."),
-        widget=forms.TextInput(attrs={"size": 3, "autocomplete": "country"}),
+        label=_("Country code"), max_length=2, initial="DE",
+        widget=forms.TextInput(attrs={"size": 3, "autocomplete": "country",
+                                      "title": _("Two-letter code, e.g. DE, AT, CH")}),
     )
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
 

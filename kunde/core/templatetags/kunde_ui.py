@@ -16,12 +16,12 @@ from kunde.contacts.validators import format_phone
 register = template.Library()
 
 # Geometry of the mood chart (SVG user units; the SVG scales to its container).
-CHART_WIDTH = 600
-CHART_HEIGHT = 190
-PLOT_LEFT = 108
-PLOT_RIGHT = 585
-PLOT_TOP = 12
-PLOT_BOTTOM = 150
+CHART_WIDTH = 400
+CHART_HEIGHT = 170
+PLOT_LEFT = 96
+PLOT_RIGHT = 370
+PLOT_TOP = 10
+PLOT_BOTTOM = 135
 
 _MOOD_BADGE = {
     1: "text-bg-danger",
