@@ -151,7 +151,7 @@ def _claim_and_enqueue(job: PeriodicJob, now: dt.datetime, claimed_by: str) -> P
         # The claim and the enqueue commit together (the database task backend writes
         # its row in the same transaction): no interval is claimed without its task.
         with transaction.atomic():
-            run = PeriodicJobRun.objects.create(job=job.name, due_at=due_at, claimed_by=claimed_by)
+            run = PeriodicJobRun.objects.create(job=job.name, due_at=due_at, claimed_by=claimed_by, enqueued_at=now)
             task = run_periodic_job if job.queue_name is None else run_periodic_job.using(
                 queue_name=job.queue_name
             )

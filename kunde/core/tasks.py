@@ -45,13 +45,13 @@ def run_periodic_job(name: str, run_id: int) -> dict[str, Any]:
             with guard:
                 result = job.func()
         except Exception as exc:
-            now = timezone.now()
             PeriodicJobRun.objects.filter(pk=run_id).update(
-                status=PeriodicJobRun.Status.FAILED, finished_at=now, error=traceback.format_exc()[-8000:]
+                status=PeriodicJobRun.Status.FAILED, finished_at=timezone.now(), error=traceback.format_exc()[-8000:]
             )
+            due_at = PeriodicJobRun.objects.values_list("due_at", flat=True).get(pk=run_id)
             logger.error(
                 "periodic job %s failed (%s: %s); it runs again in the next interval, from %s",
-                name, type(exc).__name__, exc, job.next_due(now).isoformat(),
+                name, type(exc).__name__, exc, (due_at + job.every).isoformat(),
             )
             raise
     PeriodicJobRun.objects.filter(pk=run_id).update(

@@ -34,20 +34,19 @@ class Scheduler:
 
     def tick(self) -> None:
         """Schedule once; a failure (database busy, a bad job) is logged, never fatal."""
-        close_old_connections()
         try:
             jobs.schedule_due(claimed_by=self.claimed_by)
         except Exception:
             logger.exception("the periodic job scheduler failed; retrying in %.0f s", self.interval)
-        finally:
-            close_old_connections()
 
     def run(self) -> None:
         names = ", ".join(job.name for job in jobs.periodic_jobs()) or "none"
         logger.info("periodic job scheduler started (every %.0f s); jobs: %s", self.interval, names)
         try:
             while not self.stopping.is_set():
+                close_old_connections()  # a dropped database connection is replaced
                 self.tick()
+                close_old_connections()
                 self.stopping.wait(self.interval)
         finally:
             connection.close()
