@@ -239,6 +239,8 @@ class PeriodicJobRun(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True)
     task_result_id = models.CharField(max_length=64, blank=True)
 
+    personal_data: dict[str, Category] = {}
+
     class Meta:
         ordering = ["-due_at", "job"]
         constraints = [
