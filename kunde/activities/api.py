@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -25,10 +25,13 @@ from kunde.core.api.etag import check_version, etag_docs, expected_version, with
 from kunde.core.api.idempotency import idempotent
 from kunde.core.api.pagination import filter_parameters, list_params, page_out, page_schema
 from kunde.core.api.schemas import InputSchema, choice_type, patch_schema
-from kunde.core.models import model_label
 
-ChannelValue = choice_type(Channel, blank=True)
-DirectionValue = choice_type(Direction, blank=True)
+if TYPE_CHECKING:  # Literal types built from the choices at run time
+    ChannelValue = str
+    DirectionValue = str
+else:
+    ChannelValue = choice_type(Channel, blank=True)
+    DirectionValue = choice_type(Direction, blank=True)
 
 
 class RelatedOut(Schema):
@@ -93,8 +96,8 @@ class ActivityOut(Schema):
     def resolve_related(obj: Activity) -> dict[str, str] | None:
         if obj.related_type_id is None:
             return None
-        return {"type": model_label(ContentType.objects.get_for_id(obj.related_type_id).model_class()),
-                "id": obj.related_id}
+        content_type = ContentType.objects.get_for_id(obj.related_type_id)
+        return {"type": f"{content_type.app_label}.{content_type.model}", "id": obj.related_id}
 
 
 ActivityPageOut = page_schema(ActivityOut, "ActivityPageOut")
@@ -137,8 +140,11 @@ class ActivityChanges(InputSchema):
     version: int | None = Field(description="The version the change is based on (or send If-Match).")
 
 
-ActivityPatch = patch_schema(ActivityChanges, "ActivityPatch",
-                             doc="Corrections to a history entry: only the fields sent are changed.")
+if TYPE_CHECKING:
+    ActivityPatch = Schema
+else:
+    ActivityPatch = patch_schema(ActivityChanges, "ActivityPatch",
+                                 doc="Corrections to a history entry: only the fields sent are changed.")
 
 
 class TaskIn(InputSchema):

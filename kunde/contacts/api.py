@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -49,14 +49,24 @@ from kunde.core.api.pagination import CUSTOM_FIELD_FILTERS, filter_parameters, l
 from kunde.core.api.references import References
 from kunde.core.api.schemas import InputSchema, choice_type, patch_schema
 
-SalutationValue = choice_type(choices.Salutation, blank=True)
-LanguageValue = choice_type(choices.Language, blank=True)
-ChannelValue = choice_type(choices.Channel, blank=True)
-EmailKindValue = choice_type(choices.EmailKind)
-PhoneKindValue = choice_type(choices.PhoneKind)
-AddressKindValue = choice_type(choices.AddressKind)
-LegalFormValue = choice_type(choices.LegalForm, blank=True)
-CompanySizeValue = choice_type(choices.CompanySize, blank=True)
+if TYPE_CHECKING:  # Literal types built from the choices at run time
+    SalutationValue = str
+    LanguageValue = str
+    ChannelValue = str
+    EmailKindValue = str
+    PhoneKindValue = str
+    AddressKindValue = str
+    LegalFormValue = str
+    CompanySizeValue = str
+else:
+    SalutationValue = choice_type(choices.Salutation, blank=True)
+    LanguageValue = choice_type(choices.Language, blank=True)
+    ChannelValue = choice_type(choices.Channel, blank=True)
+    EmailKindValue = choice_type(choices.EmailKind)
+    PhoneKindValue = choice_type(choices.PhoneKind)
+    AddressKindValue = choice_type(choices.AddressKind)
+    LegalFormValue = choice_type(choices.LegalForm, blank=True)
+    CompanySizeValue = choice_type(choices.CompanySize, blank=True)
 
 
 class ContactReferences(References):
@@ -235,10 +245,13 @@ class PersonIn(InputSchema):
     version: int | None = Field(None, description="PUT: the version the change is based on (or send If-Match).")
 
 
-PersonPatch = patch_schema(
-    PersonIn, "PersonPatch", exclude=("organisation", "role"),
-    doc="Changes to a person: only the fields sent are changed; lists sent replace the stored ones.",
-)
+if TYPE_CHECKING:
+    PersonPatch = Schema
+else:
+    PersonPatch = patch_schema(
+        PersonIn, "PersonPatch", exclude=("organisation", "role"),
+        doc="Changes to a person: only the fields sent are changed; lists sent replace the stored ones.",
+    )
 PersonPageOut = page_schema(PersonOut, "PersonPageOut")
 
 PERSON_SCALARS = ("salutation", "title", "first_name", "last_name", "birthday", "preferred_language",
@@ -298,10 +311,13 @@ class OrganisationIn(InputSchema):
     version: int | None = Field(None, description="PUT: the version the change is based on (or send If-Match).")
 
 
-OrganisationPatch = patch_schema(
-    OrganisationIn, "OrganisationPatch",
-    doc="Changes to an organisation: only the fields sent are changed; lists sent replace the stored ones.",
-)
+if TYPE_CHECKING:
+    OrganisationPatch = Schema
+else:
+    OrganisationPatch = patch_schema(
+        OrganisationIn, "OrganisationPatch",
+        doc="Changes to an organisation: only the fields sent are changed; lists sent replace the stored ones.",
+    )
 OrganisationPageOut = page_schema(OrganisationOut, "OrganisationPageOut")
 
 ORGANISATION_SCALARS = ("name", "legal_form", "industry", "size", "website", "vat_id", "notes")
@@ -346,10 +362,13 @@ class EmploymentIn(InputSchema):
     is_primary_contact: bool = False
 
 
-EmploymentPatch = patch_schema(
-    EmploymentIn, "EmploymentPatch", exclude=("person", "organisation"),
-    doc="Changes to a link (e.g. set end_date when the person left).",
-)
+if TYPE_CHECKING:
+    EmploymentPatch = Schema
+else:
+    EmploymentPatch = patch_schema(
+        EmploymentIn, "EmploymentPatch", exclude=("person", "organisation"),
+        doc="Changes to a link (e.g. set end_date when the person left).",
+    )
 
 
 # --- helpers ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -14,7 +15,10 @@ from kunde.core.api.schemas import InputSchema, choice_type, patch_schema
 from kunde.core.custom_field_services import custom_field_create, custom_field_delete, custom_field_update
 from kunde.core.models import CustomFieldDefinition
 
-FieldTypeValue = choice_type(CustomFieldDefinition.FieldType)
+if TYPE_CHECKING:  # a Literal type built from the choices at run time
+    FieldTypeValue = str
+else:
+    FieldTypeValue = choice_type(CustomFieldDefinition.FieldType)
 
 
 class CustomFieldDefinitionOut(Schema):
@@ -51,10 +55,13 @@ class CustomFieldDefinitionChanges(InputSchema):
     position: int = Field(ge=0, le=32767)
 
 
-CustomFieldDefinitionPatch = patch_schema(
-    CustomFieldDefinitionChanges, "CustomFieldDefinitionPatch",
-    doc="Changes to a custom field definition: only the fields sent are changed.",
-)
+if TYPE_CHECKING:
+    CustomFieldDefinitionPatch = Schema
+else:
+    CustomFieldDefinitionPatch = patch_schema(
+        CustomFieldDefinitionChanges, "CustomFieldDefinitionPatch",
+        doc="Changes to a custom field definition: only the fields sent are changed.",
+    )
 
 custom_fields = Router(tags=["custom fields"])
 

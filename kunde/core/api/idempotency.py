@@ -56,7 +56,7 @@ def request_digest(request: HttpRequest) -> str:
     except ValueError:
         canonical = body
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.get_full_path().encode(), canonical):
+    for part in ((request.method or "").encode(), request.get_full_path().encode(), canonical):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()
