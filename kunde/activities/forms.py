@@ -42,7 +42,7 @@ class ContactLogForm(KundeForm):
     mood = forms.TypedChoiceField(
         label=_("Customer's mood"), required=False, coerce=int, empty_value=None,
         choices=[*Mood.choices, ("", _("Not rated"))], widget=forms.RadioSelect(attrs={"class": "btn-check"}),
-        template_name="activities/_mood_field.html",
+        template_name="activities/_mood_field.html",  # type: ignore[call-arg]  # Django 5 Field argument
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)

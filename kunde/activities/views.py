@@ -34,7 +34,7 @@ from kunde.contacts.selectors import organisation_get, organisation_people, pers
 from kunde.core.filters import FilterError
 from kunde.core.pagination import Page, keyset_page
 from kunde.core.permissions import Action, user_can
-from kunde.core.views.ui import apply_validation_error, denied_as_403, is_htmx
+from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, is_htmx
 
 TIMELINE_PAGE_SIZE = 20
 TASK_PAGE_SIZE = 50
@@ -88,7 +88,7 @@ def _colleagues_of(user: Any, person: Person) -> list[Person]:
 def build_contact_form(request: HttpRequest, customer: Customer, data: Any = None,
                        people_at_organisation: list[Person] | None = None) -> ContactLogForm:
     """The "log a contact" form of `customer`'s page, with the people that fit it."""
-    user: Any = request.user
+    user = actor(request)
     if isinstance(customer, Organisation):
         at_organisation = people_at_organisation if people_at_organisation is not None else _people_at(user, customer)
         colleagues = at_organisation
@@ -103,7 +103,7 @@ def build_contact_form(request: HttpRequest, customer: Customer, data: Any = Non
 
 
 def build_task_form(request: HttpRequest, data: Any = None) -> TaskForm:
-    return TaskForm(data, actor=request.user, prefix="task")
+    return TaskForm(data, actor=actor(request), prefix="task")
 
 
 def customer_panels(
@@ -117,7 +117,7 @@ def customer_panels(
     can_log: bool | None = None,
 ) -> dict[str, Any]:
     """The context of the 360° panels shared by the person and organisation pages."""
-    user: Any = request.user
+    user = actor(request)
     if can_log is None:
         can_log = user_can(user, Action.CHANGE, customer)
     context: dict[str, Any] = {
@@ -145,14 +145,14 @@ def _render_customer_page(request: HttpRequest, customer: Customer, **overrides:
 
 
 def _require_change(request: HttpRequest, customer: Customer) -> None:
-    if not user_can(request.user, Action.CHANGE, customer):
+    if not user_can(actor(request), Action.CHANGE, customer):
         raise HttpPermissionDenied("read-only access to this customer")
 
 
 def _added_response(request: HttpRequest, customer: Customer, entry: Activity, *, template: str,
                     status: str) -> HttpResponse:
     """The htmx answer after a new entry: a fresh form plus out-of-band timeline, figures and trend."""
-    user: Any = request.user
+    user = actor(request)
     entry = activity_get(user, entry.pk)
     context = {
         "customer": customer,
@@ -178,17 +178,18 @@ def _added_response(request: HttpRequest, customer: Customer, entry: Activity, *
 @denied_as_403
 def contact_log_view(request: HttpRequest, customer_type: str, pk: int) -> HttpResponse:
     """Log a contact on a person or organisation (htmx partial, or a redirect without JS)."""
-    customer = customer_get(request.user, customer_type, pk)
+    customer = customer_get(actor(request), customer_type, pk)
     _require_change(request, customer)
     form = build_contact_form(request, customer, data=request.POST)
     if form.is_valid():
         fields = form.service_fields()
+        target: dict[str, Any]
         if isinstance(customer, Person):
             target = {"person": customer}
         else:
             target = {"organisation": customer, "person": form.cleaned_data.get("person")}
         try:
-            entry = contact_log(actor=request.user, **target, **fields)
+            entry = contact_log(actor=actor(request), **target, **fields)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -209,13 +210,13 @@ def contact_log_view(request: HttpRequest, customer_type: str, pk: int) -> HttpR
 @denied_as_403
 def task_create_view(request: HttpRequest, customer_type: str, pk: int) -> HttpResponse:
     """Add a task or follow-up to a customer's history."""
-    customer = customer_get(request.user, customer_type, pk)
+    customer = customer_get(actor(request), customer_type, pk)
     _require_change(request, customer)
     form = build_task_form(request, data=request.POST)
     if form.is_valid():
-        target = {"person": customer} if isinstance(customer, Person) else {"organisation": customer}
+        target: dict[str, Any] = {"person": customer} if isinstance(customer, Person) else {"organisation": customer}
         try:
-            entry = task_create(actor=request.user, **target, **form.service_fields())
+            entry = task_create(actor=actor(request), **target, **form.service_fields())
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -236,7 +237,7 @@ def task_create_view(request: HttpRequest, customer_type: str, pk: int) -> HttpR
 @denied_as_403
 def task_done_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark a task done (or reopen it) and answer with the updated entry."""
-    user: Any = request.user
+    user = actor(request)
     task = activity_get(user, pk)
     if task.kind != Kind.TASK:
         raise Http404("Not a task.")
@@ -272,18 +273,18 @@ def task_done_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def timeline_view(request: HttpRequest, customer_type: str, pk: int) -> HttpResponse:
     """The next page of a customer's timeline (htmx), or the 360° page at that point."""
-    customer = customer_get(request.user, customer_type, pk)
+    customer = customer_get(actor(request), customer_type, pk)
     cursor = request.GET.get("cursor") or None
     if not is_htmx(request):
         url = customer.get_absolute_url()
         return redirect(f"{url}?cursor={cursor}#timeline" if cursor else url)
     try:
-        page = _timeline(request.user, customer, cursor)
+        page = _timeline(actor(request), customer, cursor)
     except FilterError:
         return HttpResponseBadRequest(_("Invalid cursor."))
     return render(request, "activities/_timeline_entries.html", {
         "timeline": page, "customer": customer, "customer_type": customer_type,
-        "can_log": user_can(request.user, Action.CHANGE, customer), "focus_first": True,
+        "can_log": user_can(actor(request), Action.CHANGE, customer), "focus_first": True,
     })
 
 
@@ -291,7 +292,7 @@ def timeline_view(request: HttpRequest, customer_type: str, pk: int) -> HttpResp
 @require_GET
 def task_list_view(request: HttpRequest) -> HttpResponse:
     """Open tasks assigned to me (or all I may see), oldest due first; overdue ones marked."""
-    user: Any = request.user
+    user = actor(request)
     show_all = request.GET.get("all") == "1"
     queryset = task_list(user, assignee=None if show_all else user)
     try:

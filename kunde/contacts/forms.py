@@ -106,17 +106,17 @@ class CustomFieldsMixin:
     """Adds one `cf_<key>` field per custom field definition of `object_type`."""
 
     object_type: str
-    fields: dict[str, forms.Field]
-    cleaned_data: dict[str, Any]
+    custom_definitions: list[CustomFieldDefinition]
 
     def add_custom_fields(self, stored: dict[str, Any]) -> None:
+        form: Any = self
         self.custom_definitions = definitions_for(self.object_type)
         for definition in self.custom_definitions:
             name = f"cf_{definition.key}"
-            self.fields[name] = custom_form_field(definition)
+            form.fields[name] = custom_form_field(definition)
             value = stored.get(definition.key)
             if value is not None:
-                self.fields[name].initial = _initial_custom_value(definition, value)
+                form.fields[name].initial = _initial_custom_value(definition, value)
 
     @property
     def custom_field_names(self) -> list[str]:
@@ -124,9 +124,10 @@ class CustomFieldsMixin:
 
     def custom_field_values(self) -> dict[str, Any]:
         """The custom field input as the service takes it (empty = remove the value)."""
+        form: Any = self
         values: dict[str, Any] = {}
         for definition in self.custom_definitions:
-            value = self.cleaned_data.get(f"cf_{definition.key}")
+            value = form.cleaned_data.get(f"cf_{definition.key}")
             values[definition.key] = "" if value is None else value
         return values
 
@@ -145,15 +146,13 @@ def _initial_custom_value(definition: CustomFieldDefinition, value: Any) -> Any:
 class VersionedFormMixin:
     """A hidden `version` field carrying the version the user started editing."""
 
-    data: QueryDict
-    conflict_values: dict[str, str]
-
     def note_conflict(self, current: Any, values: dict[str, str]) -> None:
         """Show the newer stored `values` and let the next save build on `current`."""
-        self.conflict_values = values
-        data = self.data.copy()
+        form: Any = self
+        form.conflict_values = values
+        data = form.data.copy()
         data["version"] = str(current.version)
-        self.data = data
+        form.data = data
 
 
 # --- contact points ---------------------------------------------------------------
@@ -223,12 +222,12 @@ class ContactPointForms:
 
     def __init__(self, data: QueryDict | None, holder: Person | Organisation | None = None) -> None:
         initial = _contact_point_initial(holder) if holder is not None else {}
-        self.formsets = {
+        self.formsets: dict[str, forms.BaseFormSet] = {
             "emails": EmailFormSet(data, prefix="emails", initial=initial.get("emails")),
             "phones": PhoneFormSet(data, prefix="phones", initial=initial.get("phones")),
             "addresses": AddressFormSet(data, prefix="addresses", initial=initial.get("addresses")),
         }
-        self.row_forms: dict[str, list[forms.Form]] = {}
+        self.row_forms: dict[str, list[forms.BaseForm]] = {}
 
     def __iter__(self) -> Any:
         return iter(self.formsets.items())
@@ -252,11 +251,12 @@ class ContactPointForms:
         """The rows to send to the service; `row_forms` remembers which form made each row."""
         result: dict[str, list[dict[str, Any]]] = {}
         for name, formset in self.formsets.items():
-            rows, row_forms = [], []
+            rows: list[dict[str, Any]] = []
+            row_forms: list[forms.BaseForm] = []
             for form in formset.forms:
-                if formset.can_delete and formset._should_delete_form(form):
+                if formset.can_delete and formset._should_delete_form(form):  # type: ignore[attr-defined]
                     continue
-                row = form.row() if form.is_valid() else None
+                row = form.row() if form.is_valid() else None  # type: ignore[attr-defined]
                 if row is not None:
                     rows.append(row)
                     row_forms.append(form)
@@ -289,30 +289,29 @@ def _address_initial(address: Address) -> dict[str, Any]:
 class RecordFormMixin(VersionedFormMixin, CustomFieldsMixin):
     """What person and organisation forms share: owner, stage, tags, custom fields, version."""
 
-    fields: dict[str, forms.Field]
-    initial: dict[str, Any]
-
     def setup_record_fields(self, actor: User, record: Person | Organisation | None) -> None:
-        owner_field: Any = self.fields["owner"]
+        form: Any = self
+        owner_field: Any = form.fields["owner"]
         owner_field.queryset = assignable_users(actor, keep=record.owner_id if record is not None else None)
         stages = LifecycleStage.objects.filter(is_active=True)
         if record is not None and record.lifecycle_stage_id:
             stages = LifecycleStage.objects.filter(is_active=True) | LifecycleStage.objects.filter(
                 pk=record.lifecycle_stage_id
             )
-        stage_field: Any = self.fields["lifecycle_stage"]
+        stage_field: Any = form.fields["lifecycle_stage"]
         stage_field.queryset = stages.order_by("position", "key")
         if record is None:
-            self.fields.pop("version")
-            self.initial.setdefault("owner", actor.pk)
+            form.fields.pop("version")
+            form.initial.setdefault("owner", actor.pk)
         else:
-            self.initial["version"] = record.version
-            self.initial["owner"] = record.owner_id
-            self.initial["tags"] = ", ".join(tag.name for tag in record.tags.all())
-        self.add_custom_fields(record.custom_fields if record is not None else {})
+            form.initial["version"] = record.version
+            form.initial["owner"] = record.owner_id
+            form.initial["tags"] = ", ".join(tag.name for tag in record.tags.all())
+        form.add_custom_fields(record.custom_fields if record is not None else {})
 
     def tag_names(self) -> list[str]:
-        return split_tags(self.cleaned_data.get("tags", ""))
+        form: Any = self
+        return split_tags(form.cleaned_data.get("tags", ""))
 
 
 class PersonForm(RecordFormMixin, KundeModelForm):
@@ -350,7 +349,7 @@ class PersonForm(RecordFormMixin, KundeModelForm):
             organisation_field: Any = self.fields["organisation"]
             organisation_field.queryset = organisations
             raw = self.data.get("organisation") if self.is_bound else self.initial.get("organisation")
-            organisation_field.offer([], selected=list(organisations.filter(pk=raw)[:1]) if _is_pk(raw) else [])
+            organisation_field.offer([], selected=list(organisations.filter(pk=str(raw))[:1]) if _is_pk(raw) else [])
 
     def service_fields(self) -> dict[str, Any]:
         """The master data as keyword arguments of person_create/person_update."""
@@ -386,7 +385,7 @@ class OrganisationForm(RecordFormMixin, KundeModelForm):
         parent_field: Any = self.fields["parent"]
         parent_field.queryset = organisations.exclude(pk=record.pk) if record else organisations
         raw = self.data.get("parent") if self.is_bound else self.initial.get("parent")
-        parent_field.offer([], selected=list(organisations.filter(pk=raw)[:1]) if _is_pk(raw) else [])
+        parent_field.offer([], selected=list(organisations.filter(pk=str(raw))[:1]) if _is_pk(raw) else [])
 
     def service_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
@@ -414,7 +413,7 @@ class EmploymentForm(KundeModelForm):
         field: Any = self.fields["organisation"]
         field.queryset = organisations
         raw = self.data.get("organisation") if self.is_bound else self.initial.get("organisation")
-        field.offer([], selected=list(organisations.filter(pk=raw)[:1]) if _is_pk(raw) else [])
+        field.offer([], selected=list(organisations.filter(pk=str(raw))[:1]) if _is_pk(raw) else [])
 
     def changes(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in

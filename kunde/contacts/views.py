@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -68,7 +68,7 @@ from kunde.core.filters import FilterError
 from kunde.core.models import CustomFieldDefinition, model_label
 from kunde.core.permissions import Action, Scope, can_create, scope_for, user_can
 from kunde.core.views.lists import AddTagsAction, ChangeOwnerAction, Column, FilteredListView
-from kunde.core.views.ui import apply_validation_error, denied_as_403
+from kunde.core.views.ui import actor, apply_validation_error, denied_as_403
 
 Customer = Person | Organisation
 OPTIONS_LIMIT = 20
@@ -80,7 +80,7 @@ DELETED_LIMIT = 200
 
 def history_url(record: Customer) -> str:
     """The per-record audit history page (built by the administration area)."""
-    return f"/history/{model_label(record)}/{record.pk}/"
+    return reverse("record_history", args=[model_label(record), record.pk])
 
 
 def _custom_field_rows(record: Customer) -> list[tuple[str, str]]:
@@ -115,7 +115,7 @@ def _contact_point_summary(record: Customer) -> dict[str, list[str]]:
 
 def render_detail(request: HttpRequest, record: Customer, **panel_overrides: Any) -> HttpResponse:
     """Render the 360° page of a person or organisation."""
-    user: Any = request.user
+    user = actor(request)
     cursor = panel_overrides.pop("cursor", None) or request.GET.get("cursor") or None
     context: dict[str, Any] = {
         "record": record,
@@ -191,14 +191,14 @@ def _record_changes(form: PersonForm | OrganisationForm, record: Customer) -> di
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The 360° page of a person."""
-    return render_detail(request, person_get(request.user, pk))
+    return render_detail(request, person_get(actor(request), pk))
 
 
 @login_required
 @denied_as_403
 def person_create_view(request: HttpRequest) -> HttpResponse:
     """Create a person, optionally at an organisation (?organisation=<id>)."""
-    if not can_create(request.user):
+    if not can_create(actor(request)):
         raise HttpPermissionDenied("this role may not create records")
     return _person_form(request, None)
 
@@ -207,14 +207,14 @@ def person_create_view(request: HttpRequest) -> HttpResponse:
 @denied_as_403
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a person's master data and contact points."""
-    person = person_get(request.user, pk)
-    if not user_can(request.user, Action.CHANGE, person):
+    person = person_get(actor(request), pk)
+    if not user_can(actor(request), Action.CHANGE, person):
         raise HttpPermissionDenied("read-only access")
     return _person_form(request, person)
 
 
 def _person_form(request: HttpRequest, person: Person | None) -> HttpResponse:
-    user: Any = request.user
+    user = actor(request)
     data = request.POST if request.method == "POST" else None
     initial = {}
     if person is None and request.GET.get("organisation", "").isdigit():
@@ -227,7 +227,7 @@ def _person_form(request: HttpRequest, person: Person | None) -> HttpResponse:
         cleaned = form.cleaned_data
 
         def save(rows: dict[str, list[dict[str, Any]]]) -> Person:
-            common = {"tags": form.tag_names(), "custom_fields": form.custom_field_values(), **rows}
+            common: dict[str, Any] = {"tags": form.tag_names(), "custom_fields": form.custom_field_values(), **rows}
             if person is None:
                 return person_create(
                     actor=user, **form.service_fields(), owner=cleaned["owner"], team=cleaned["owner"].primary_team,
@@ -251,11 +251,11 @@ def _person_form(request: HttpRequest, person: Person | None) -> HttpResponse:
 @denied_as_403
 def person_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then soft-delete a person (their history stays; restorable)."""
-    person = person_get(request.user, pk)
-    if not user_can(request.user, Action.DELETE, person):
+    person = person_get(actor(request), pk)
+    if not user_can(actor(request), Action.DELETE, person):
         raise HttpPermissionDenied("may not delete")
     if request.method == "POST":
-        person_delete(actor=request.user, person=person)
+        person_delete(actor=actor(request), person=person)
         messages.success(request, _("“%(name)s” was deleted. Managers can restore it from the deleted records.")
                          % {"name": person})
         return redirect("contacts:person_list")
@@ -270,7 +270,7 @@ def person_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @denied_as_403
 def person_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Undo the soft delete of a person."""
-    person = person_restore(actor=request.user, person=person_get_deleted(request.user, pk))
+    person = person_restore(actor=actor(request), person=person_get_deleted(actor(request), pk))
     messages.success(request, _("“%(name)s” was restored.") % {"name": person})
     return redirect(person)
 
@@ -281,7 +281,7 @@ def person_deleted_list(request: HttpRequest) -> HttpResponse:
     """Soft-deleted people the user may restore."""
     _require_delete_scope(request)
     records = list(
-        Person.all_objects.deleted().for_user(request.user, Action.DELETE)
+        Person.all_objects.deleted().for_user(actor(request), Action.DELETE)
         .select_related("owner").order_by("-deleted_at", "-id")[:DELETED_LIMIT]
     )
     return render(request, "contacts/deleted_list.html", {
@@ -291,7 +291,7 @@ def person_deleted_list(request: HttpRequest) -> HttpResponse:
 
 
 def _require_delete_scope(request: HttpRequest) -> None:
-    if scope_for(request.user, Action.DELETE) is Scope.NONE:
+    if scope_for(actor(request), Action.DELETE) is Scope.NONE:
         raise HttpPermissionDenied("may not delete or restore records")
 
 
@@ -302,14 +302,14 @@ def _require_delete_scope(request: HttpRequest) -> None:
 @require_GET
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The 360° page of an organisation."""
-    return render_detail(request, organisation_get(request.user, pk))
+    return render_detail(request, organisation_get(actor(request), pk))
 
 
 @login_required
 @denied_as_403
 def organisation_create_view(request: HttpRequest) -> HttpResponse:
     """Create an organisation."""
-    if not can_create(request.user):
+    if not can_create(actor(request)):
         raise HttpPermissionDenied("this role may not create records")
     return _organisation_form(request, None)
 
@@ -318,14 +318,14 @@ def organisation_create_view(request: HttpRequest) -> HttpResponse:
 @denied_as_403
 def organisation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit an organisation's master data and contact points."""
-    organisation = organisation_get(request.user, pk)
-    if not user_can(request.user, Action.CHANGE, organisation):
+    organisation = organisation_get(actor(request), pk)
+    if not user_can(actor(request), Action.CHANGE, organisation):
         raise HttpPermissionDenied("read-only access")
     return _organisation_form(request, organisation)
 
 
 def _organisation_form(request: HttpRequest, organisation: Organisation | None) -> HttpResponse:
-    user: Any = request.user
+    user = actor(request)
     data = request.POST if request.method == "POST" else None
     initial = {}
     if organisation is None and request.GET.get("parent", "").isdigit():
@@ -338,7 +338,7 @@ def _organisation_form(request: HttpRequest, organisation: Organisation | None) 
         cleaned = form.cleaned_data
 
         def save(rows: dict[str, list[dict[str, Any]]]) -> Organisation:
-            common = {"tags": form.tag_names(), "custom_fields": form.custom_field_values(), **rows}
+            common: dict[str, Any] = {"tags": form.tag_names(), "custom_fields": form.custom_field_values(), **rows}
             if organisation is None:
                 return organisation_create(actor=user, **form.service_fields(), owner=cleaned["owner"],
                                            team=cleaned["owner"].primary_team, **common)
@@ -361,11 +361,11 @@ def _organisation_form(request: HttpRequest, organisation: Organisation | None) 
 @denied_as_403
 def organisation_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then soft-delete an organisation (people, links and history stay)."""
-    organisation = organisation_get(request.user, pk)
-    if not user_can(request.user, Action.DELETE, organisation):
+    organisation = organisation_get(actor(request), pk)
+    if not user_can(actor(request), Action.DELETE, organisation):
         raise HttpPermissionDenied("may not delete")
     if request.method == "POST":
-        organisation_delete(actor=request.user, organisation=organisation)
+        organisation_delete(actor=actor(request), organisation=organisation)
         messages.success(request, _("“%(name)s” was deleted. Managers can restore it from the deleted records.")
                          % {"name": organisation})
         return redirect("contacts:organisation_list")
@@ -380,7 +380,7 @@ def organisation_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @denied_as_403
 def organisation_restore_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Undo the soft delete of an organisation."""
-    organisation = organisation_restore(actor=request.user, organisation=organisation_get_deleted(request.user, pk))
+    organisation = organisation_restore(actor=actor(request), organisation=organisation_get_deleted(actor(request), pk))
     messages.success(request, _("“%(name)s” was restored.") % {"name": organisation})
     return redirect(organisation)
 
@@ -391,7 +391,7 @@ def organisation_deleted_list(request: HttpRequest) -> HttpResponse:
     """Soft-deleted organisations the user may restore."""
     _require_delete_scope(request)
     records = list(
-        Organisation.all_objects.deleted().for_user(request.user, Action.DELETE)
+        Organisation.all_objects.deleted().for_user(actor(request), Action.DELETE)
         .select_related("owner").order_by("-deleted_at", "-id")[:DELETED_LIMIT]
     )
     return render(request, "contacts/deleted_list.html", {
@@ -408,7 +408,7 @@ def organisation_options(request: HttpRequest) -> HttpResponse:
     matches: list[Organisation] = []
     if query:
         matches = list(
-            organisation_queryset(request.user).filter(name__icontains=query).order_by("name", "id")[:OPTIONS_LIMIT]
+            organisation_queryset(actor(request)).filter(name__icontains=query).order_by("name", "id")[:OPTIONS_LIMIT]
         )
     exclude = request.GET.get("exclude", "")
     if exclude.isdigit():
@@ -420,15 +420,15 @@ def organisation_options(request: HttpRequest) -> HttpResponse:
 
 
 def _changeable_person(request: HttpRequest, pk: int) -> Person:
-    person = person_get(request.user, pk)
-    if not user_can(request.user, Action.CHANGE, person):
+    person = person_get(actor(request), pk)
+    if not user_can(actor(request), Action.CHANGE, person):
         raise HttpPermissionDenied("read-only access")
     return person
 
 
 def _employment(request: HttpRequest, person: Person, link_pk: int) -> Employment:
     try:
-        return Employment.objects.for_user(request.user).select_related("organisation", "person").get(
+        return Employment.objects.for_user(actor(request)).select_related("organisation", "person").get(
             pk=link_pk, person=person
         )
     except Employment.DoesNotExist:
@@ -441,11 +441,11 @@ def employment_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Link a person to an organisation (role, period, primary contact)."""
     person = _changeable_person(request, pk)
     data = request.POST if request.method == "POST" else None
-    form = EmploymentForm(data, organisations=organisation_queryset(request.user),
+    form = EmploymentForm(data, organisations=organisation_queryset(actor(request)),
                           initial={"start_date": timezone.localdate()})
     if data is not None and form.is_valid():
         try:
-            employment = employment_create(actor=request.user, person=person,
+            employment = employment_create(actor=actor(request), person=person,
                                            organisation=form.cleaned_data["organisation"], **form.changes())
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -466,7 +466,7 @@ def employment_edit(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse
     form = EmploymentForm(data, instance=link)
     if data is not None and form.is_valid():
         try:
-            employment_update(actor=request.user, employment=link, changes=form.changes())
+            employment_update(actor=actor(request), employment=link, changes=form.changes())
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -485,7 +485,8 @@ def employment_end(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     form = EmploymentEndForm(request.POST or {"end_date": timezone.localdate().isoformat()})
     if form.is_valid():
         try:
-            employment_update(actor=request.user, employment=link, changes={"end_date": form.cleaned_data["end_date"]})
+            employment_update(actor=actor(request), employment=link,
+                              changes={"end_date": form.cleaned_data["end_date"]})
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
@@ -503,7 +504,7 @@ def employment_remove(request: HttpRequest, pk: int, link_pk: int) -> HttpRespon
     """Remove a link entered by mistake."""
     person = _changeable_person(request, pk)
     link = _employment(request, person, link_pk)
-    employment_delete(actor=request.user, employment=link)
+    employment_delete(actor=actor(request), employment=link)
     messages.success(request, _("Link to %(organisation)s removed.") % {"organisation": link.organisation})
     return redirect(person)
 
@@ -531,7 +532,23 @@ def _organisation_city(organisation: Organisation) -> str | None:
     return address.city if address else None
 
 
-class PersonListView(FilteredListView):
+class RecordListView(FilteredListView):
+    """A list of people or organisations: "New" only for roles that create, "Deleted" for those that restore."""
+
+    bulk_actions = [AddTagsAction(records_add_tags), ChangeOwnerAction(records_change_owner)]
+    template_name = "contacts/record_list.html"
+    deleted_url: Any = None
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = actor(self.request)
+        context["deleted_url"] = self.deleted_url if scope_for(user, Action.DELETE) is not Scope.NONE else None
+        if not can_create(user):
+            context["create_url"] = None
+        return context
+
+
+class PersonListView(RecordListView):
     """The people list: filters, sorting, saved views, bulk tag/owner, export."""
 
     list_key = "contacts.person"
@@ -552,23 +569,13 @@ class PersonListView(FilteredListView):
         Column("owner", gettext_lazy("Owner"), accessor="owner"),
         Column("created", gettext_lazy("Created"), accessor="created_at", sort="created", css_class="text-nowrap"),
     ]
-    bulk_actions = [AddTagsAction(records_add_tags), ChangeOwnerAction(records_change_owner)]
     create_url = reverse_lazy("contacts:person_create")
     create_label = gettext_lazy("New person")
     empty_message = gettext_lazy("No people match these filters.")
-    template_name = "contacts/record_list.html"
     deleted_url = reverse_lazy("contacts:person_deleted")
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        user = self.request.user
-        context["deleted_url"] = self.deleted_url if scope_for(user, Action.DELETE) is not Scope.NONE else None
-        if not can_create(user):
-            context["create_url"] = None
-        return context
 
-
-class OrganisationListView(PersonListView):
+class OrganisationListView(RecordListView):
     """The organisation list."""
 
     list_key = "contacts.organisation"

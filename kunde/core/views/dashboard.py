@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_GET
 from kunde.activities.choices import Kind
 from kunde.activities.selectors import activity_queryset, task_list
 from kunde.core.permissions import Action, can_create
+from kunde.core.views.ui import actor
 
 DASHBOARD_TASKS = 10
 DASHBOARD_CONTACTS = 10
@@ -21,7 +20,7 @@ DASHBOARD_CONTACTS = 10
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Show the user's open tasks (overdue first) and their latest logged contacts."""
-    user: Any = request.user
+    user = actor(request)
     tasks = list(task_list(user, assignee=user)[: DASHBOARD_TASKS + 1])
     recent = list(
         activity_queryset(user)

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from kunde.core import search as search_engine
 from kunde.core.permissions import can_create
+from kunde.core.views.ui import actor
 
 MAX_QUERY_LENGTH = 200
 RESULT_LIMIT = 50
@@ -27,7 +28,7 @@ def search_results(request: HttpRequest) -> HttpResponse:
     query = " ".join(request.GET.get("q", "").split())[:MAX_QUERY_LENGTH]
     hits: list[dict[str, Any]] = []
     if query:
-        for hit in search_engine.search(request.user, query, limit=RESULT_LIMIT):
+        for hit in search_engine.search(actor(request), query, limit=RESULT_LIMIT):
             hits.append({
                 "title": _field(hit, "title"),
                 "subtitle": _field(hit, "subtitle"),
@@ -35,5 +36,5 @@ def search_results(request: HttpRequest) -> HttpResponse:
                 "kind": _field(hit, "type_label") or _field(hit, "type") or "",
             })
     return render(request, "core/search.html", {
-        "query": query, "hits": hits, "can_create": can_create(request.user), "limit": RESULT_LIMIT,
+        "query": query, "hits": hits, "can_create": can_create(actor(request)), "limit": RESULT_LIMIT,
     })

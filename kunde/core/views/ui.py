@@ -4,8 +4,8 @@ errors onto forms, and turning domain permission errors into HTTP 403."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import PermissionDenied as HttpPermissionDenied
@@ -14,6 +14,9 @@ from django.forms.boundfield import BoundField
 from django.http import HttpRequest, HttpResponse
 
 from kunde.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from kunde.accounts.models import User
 
 # Widget classes Bootstrap styles differently from a plain text input.
 _CHECK_WIDGETS = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple)
@@ -25,7 +28,7 @@ class KundeBoundField(BoundField):
 
     @property
     def template_name(self) -> str:
-        return self.field.template_name or "kunde_ui/field.html"
+        return getattr(self.field, "template_name", None) or "kunde_ui/field.html"
 
     def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
         attrs = super().build_widget_attrs(attrs, widget)
@@ -70,7 +73,7 @@ class KundeBoundField(BoundField):
 class KundeFormMixin:
     """Bootstrap rendering plus a place for conflict information."""
 
-    bound_field_class = KundeBoundField
+    bound_field_class: type[BoundField] | None = KundeBoundField
     template_name_div = "kunde_ui/form.html"
     conflict_values: dict[str, str]
 
@@ -98,7 +101,7 @@ def apply_validation_error(
     form: forms.BaseForm,
     exc: ValidationError,
     *,
-    rows: dict[str, Sequence[forms.BaseForm]] | None = None,
+    rows: Mapping[str, Sequence[forms.BaseForm]] | None = None,
     aliases: dict[str, str] | None = None,
 ) -> None:
     """Attach a service's ValidationError to `form` and its row forms.
@@ -123,7 +126,7 @@ def apply_validation_error(
 
 
 def _error_target(
-    form: forms.BaseForm, key: str, rows: dict[str, Sequence[forms.BaseForm]], aliases: dict[str, str]
+    form: forms.BaseForm, key: str, rows: Mapping[str, Sequence[forms.BaseForm]], aliases: dict[str, str]
 ) -> tuple[forms.BaseForm, str | None]:
     if key == "__all__":
         return form, None
@@ -150,6 +153,11 @@ def denied_as_403(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             raise HttpPermissionDenied(str(exc)) from exc
 
     return wrapper
+
+
+def actor(request: HttpRequest) -> User:
+    """The logged-in user of a view behind `login_required`."""
+    return cast("User", request.user)
 
 
 def is_htmx(request: HttpRequest) -> bool:
