@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import NinjaAPI
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI, Router
 from ninja.openapi.docs import Swagger
 
 from kunde.activities.api import activities, tasks
 from kunde.contacts.api import employments, organisations, people
 from kunde.core.api.auth import API_AUTH
 from kunde.core.api.custom_fields import custom_fields
-from kunde.core.api.errors import install_error_handlers
+from kunde.core.api.errors import ErrorOut, install_error_handlers
 from kunde.core.api.search import search
 
 DESCRIPTION = """
@@ -66,3 +67,16 @@ api.add_router("/activities", activities)
 api.add_router("/tasks", tasks)
 api.add_router("/custom-fields", custom_fields)
 api.add_router("/search", search)
+
+# Registered last, so it only sees paths no router knows: they answer 404 in the error schema too.
+unknown = Router()
+
+
+@unknown.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:path}", auth=None,
+                       response={404: ErrorOut}, include_in_schema=False)
+def unknown_path(request: HttpRequest, path: str) -> None:
+    """Answer 404 for any path below /api/v1/ that no endpoint serves."""
+    raise Http404(path)
+
+
+api.add_router("", unknown)

@@ -302,3 +302,23 @@ def test_task_list_is_due_ordered_and_filters_open(world, task):
     open_tasks = client.get("/tasks", {"open": "true"}).json()["items"]
     assert [t["id"] for t in open_tasks] == [task.pk, later.pk]
     assert client.get("/tasks", {"kind": "note"}).status_code == 400
+
+
+@pytest.mark.parametrize(("who", "visible"), [("read_only", True), ("teammate", True), ("other_team", False),
+                                              ("owner", True), ("manager", True), ("admin", True)])
+def test_list_tasks_shows_only_visible_tasks(world, task, who, visible):
+    response = client_for(world, who).get("/tasks")
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json()["items"]] == ([task.pk] if visible else [])
+
+
+@pytest.mark.parametrize(("who", "status"), expect(CHANGE))
+def test_reopen_task_matrix(world, task, who, status):
+    ApiClient(world.owner).post(f"/tasks/{task.pk}/complete")
+    task.refresh_from_db()
+    done_at = task.done_at
+    response = client_for(world, who).post(f"/tasks/{task.pk}/reopen")
+    assert response.status_code == status
+    task.refresh_from_db()
+    assert done_at is not None
+    assert task.done_at == (None if status == 200 else done_at)

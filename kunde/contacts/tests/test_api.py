@@ -623,3 +623,11 @@ def test_organisation_links_leave_out_deleted_and_past(world, employment):
     everyone = client.get(f"/organisations/{world.organisation.pk}/employments", {"current": "false"}).json()
     assert [e["person"] for e in current] == [world.person.pk]
     assert sorted(e["person"] for e in everyone) == sorted([world.person.pk, former.pk])
+
+
+@pytest.mark.parametrize(("who", "visible"), [("read_only", True), ("teammate", True), ("other_team", False),
+                                              ("owner", True), ("manager", True), ("admin", True)])
+def test_list_organisations_shows_only_visible_records(world, who, visible):
+    response = client_for(world, who).get("/organisations")
+    assert response.status_code == 200
+    assert [o["id"] for o in response.json()["items"]] == ([world.organisation.pk] if visible else [])

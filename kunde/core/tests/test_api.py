@@ -120,6 +120,14 @@ def test_unknown_record_and_bad_id_are_404(world):
     assert client.get("/people/999999").status_code == 404
 
 
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_unknown_api_paths_are_404_in_the_error_schema(world, method):
+    response = getattr(ApiClient(world.owner), method)("/nothing/here")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "errors": []}
+    assert ApiClient().get("/people/").status_code == 404
+
+
 def test_oversized_body_is_413_and_creates_nothing(world, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
     client = ApiClient(world.owner)
@@ -267,6 +275,15 @@ def test_list_custom_fields_matrix(world, definition, who, status):
     assert response.status_code == status
     if status == 200:
         assert [(d["key"], d["choices"]) for d in response.json()] == [("segment", ["A", "B"])]
+
+
+@pytest.mark.parametrize(("who", "status"), expect(anonymous=401, read_only=200, teammate=200, other_team=200,
+                                                   owner=200, manager=200, admin=200))
+def test_get_custom_field_matrix(world, definition, who, status):
+    response = client_for(world, who).get(f"/custom-fields/{definition.pk}")
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["field_type"] == "choice"
 
 
 @pytest.mark.parametrize(("who", "status"), expect(anonymous=401, read_only=403, teammate=403, other_team=403,
