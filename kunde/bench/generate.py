@@ -79,8 +79,11 @@ SUBJECTS = [
 ]
 
 
+_ASCII: dict[str, str | int | None] = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
+
+
 def _fold_ascii(text: str) -> str:
-    german = text.lower().translate(str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}))
+    german = text.lower().translate(str.maketrans(_ASCII))
     return "".join(ch for ch in search.fold(german) if ch.isalnum())
 
 

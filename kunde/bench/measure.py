@@ -56,9 +56,10 @@ def summary(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _timed(call: Callable[[], Any]) -> tuple[float, Any]:
+def _timed(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    """Milliseconds `call(*args, **kwargs)` took, and its result."""
     started = time.perf_counter()
-    result = call()
+    result = call(*args, **kwargs)
     return (time.perf_counter() - started) * 1000, result
 
 
@@ -127,7 +128,7 @@ def measure_search(users: Users, rnd: random.Random, samples: int) -> dict[str, 
     found = expected = 0
     for kind, query, pk in queries:
         for label, user in (("member", users.member), ("admin", users.admin)):
-            ms, hits = _timed(lambda user=user, query=query: search.search(user, query, limit=20))
+            ms, hits = _timed(search.search, user, query, limit=20)
             timings.append(ms)
             by_kind.setdefault(kind, []).append(ms)
             by_user[label].append(ms)
@@ -181,7 +182,7 @@ def measure_360(users: Users, rnd: random.Random, samples: int) -> dict[str, Any
 
     for person in people[:3]:
         page(person.pk)
-    timings = [_timed(lambda pk=person.pk: page(pk))[0] for person in people[3:]]
+    timings = [_timed(page, person.pk)[0] for person in people[3:]]
     return {**summary(timings), "target": target, "queries": _query_count(lambda: page(people[3].pk))}
 
 
@@ -231,7 +232,7 @@ def measure_list(users: Users, rounds: int) -> dict[str, Any]:
         page(params)  # warm-up
     for _ in range(rounds):
         for name, params in pages.items():
-            ms = _timed(lambda params=params: page(params))[0]
+            ms = _timed(page, params)[0]
             timings.append(ms)
             by_page.setdefault(name, []).append(ms)
     return {
@@ -274,6 +275,10 @@ def _status_kb(pid: int, key: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _mb(kilobytes: int) -> float:
+    return round(kilobytes / 1024, 1)
 
 
 @dataclass
@@ -411,9 +416,13 @@ def measure_web(users: Users, rnd: random.Random, *, clients: int, seconds: floa
                 page_statuses[str(code)] = page_statuses.get(str(code), 0) + 1
         workers_pids = _children(server.process.pid)
         memory = {
-            "web_worker_peak_rss_mb": round(max((_status_kb(p, "VmHWM") for p in workers_pids), default=0) / 1024, 1),
-            "web_worker_rss_mb": [round(_status_kb(p, "VmRSS") / 1024, 1) for p in workers_pids],
-            "web_master_rss_mb": round(_status_kb(server.process.pid, "VmRSS") / 1024, 1),
+            "web_worker_peak_rss_mb": _mb(max((_status_kb(p, "VmHWM") for p in workers_pids), default=0)),
+            "web_worker_rss_mb": [_mb(_status_kb(p, "VmRSS")) for p in workers_pids],
+            # RSS counts the SQLite file pages a worker has touched through mmap; those are
+            # shared and reclaimable. RssAnon is the worker's own (heap) memory.
+            "web_worker_rss_anon_mb": [_mb(_status_kb(p, "RssAnon")) for p in workers_pids],
+            "web_worker_rss_file_mb": [_mb(_status_kb(p, "RssFile")) for p in workers_pids],
+            "web_master_rss_mb": _mb(_status_kb(server.process.pid, "VmRSS")),
             "page_mix_statuses": page_statuses,
         }
     return api, memory

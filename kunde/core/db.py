@@ -25,6 +25,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 SEARCH_TABLE = "core_searchentry"
 FTS_TABLE = "core_searchentry_fts"
 FTS_SOURCE_VIEW = "core_searchentry_fts_source"
+GIN_INDEXES = ("core_searchentry_vector", "core_searchentry_names_vector", "core_searchentry_names_trgm")
 ENTRY_COLUMNS = (
     "object_type", "object_id", "owner_id", "team_id", "title", "subtitle", "names", "other",
     "updated_at",
@@ -187,21 +188,24 @@ class SqliteFullText:
 # --- PostgreSQL full text + trigram -----------------------------------------------------
 
 
-def _tsquery_operand(token: str, *, prefix: bool, weights: str) -> str:
+def _tsquery_operand(token: str, *, prefix: bool) -> str:
     # Tokens are folded words (letters and digits only), so they need no quoting;
     # quote anyway so that no character can ever be read as an operator.
     quoted = "'" + token.replace("'", "''").replace("\\", "\\\\") + "'"
-    return f"{quoted}:{'*' if prefix else ''}{weights}"
+    return f"{quoted}:*" if prefix else quoted
 
 
 def tsquery_expression(match: TextMatch) -> str:
-    """Render `match` as a to_tsquery('simple', ...) expression (names = weight A)."""
-    weights = "A" if match.names_only else ""
+    """Render `match` as a to_tsquery('simple', ...) expression.
+
+    The column (`names_vector` or `vector`) carries the names-only restriction: a weight
+    restriction would be invisible to the planner's estimates.
+    """
 
     def phrase(p: Phrase) -> str:
         last = len(p.tokens) - 1
         parts = [
-            _tsquery_operand(token, prefix=p.prefix and index == last, weights=weights)
+            _tsquery_operand(token, prefix=p.prefix and index == last)
             for index, token in enumerate(p.tokens)
         ]
         return "(" + " <-> ".join(parts) + ")"
@@ -232,7 +236,8 @@ class PostgresFullText:
         if not visibility.everything and not visibility.tokens:
             return []
         params: list[Any] = [tsquery_expression(match)]
-        where = "e.vector @@ to_tsquery('simple', %s)"
+        column = "e.names_vector" if match.names_only else "e.vector"
+        where = column + " @@ to_tsquery('simple', %s)"
         where += self._scope(visibility, params) + self._exclude(exclude, params)
         params.append(limit)
         sql = _ENTRY_SELECT + f" WHERE {where} ORDER BY e.id DESC LIMIT %s"
@@ -257,11 +262,19 @@ class PostgresFullText:
 
     @contextmanager
     def bulk_load(self, *, atomic: bool = True) -> Iterator[None]:
-        """The generated column and the GIN index keep up by themselves."""
+        """The generated columns keep up by themselves; the GIN indexes are tidied after.
+
+        Fresh GIN entries wait in a pending list that every query scans until (auto)vacuum
+        merges it: after a bulk load, merge it at once and refresh the statistics.
+        """
         from django.db import transaction
 
         with transaction.atomic(using=self.connection.alias) if atomic else nullcontext():
             yield
+            with self.connection.cursor() as cursor:
+                for index in GIN_INDEXES:
+                    cursor.execute("SELECT gin_clean_pending_list(%s::regclass)", [index])
+                cursor.execute(f"ANALYZE {SEARCH_TABLE}")
 
 
 def fulltext(connection: BaseDatabaseWrapper | None = None) -> FullTextEngine:

@@ -20,6 +20,7 @@ from kunde.contacts.services import (
     person_delete,
     person_restore,
     person_update,
+    records_add_tags,
     records_change_owner,
 )
 from kunde.core import db, search
@@ -83,10 +84,10 @@ def test_fts5_expression_quotes_user_text_and_restricts_scope():
     assert db.fts5_expression(names_only, db.Visibility(everything=True)) == 'names : (("x"))'
 
 
-def test_tsquery_expression_weights_names_and_marks_prefixes():
+def test_tsquery_expression_marks_prefixes_and_quotes():
     match = db.TextMatch(groups=((db.Phrase(("j", "mue"), prefix=True),), (db.Phrase(("x",)),)),
                          names_only=True)
-    assert db.tsquery_expression(match) == "(('j':A <-> 'mue':*A)) & (('x':A))"
+    assert db.tsquery_expression(match) == "(('j' <-> 'mue':*)) & (('x'))"
 
 
 # --- finding -----------------------------------------------------------------------------
@@ -214,6 +215,12 @@ def test_changed_contact_points_are_found_and_old_ones_are_not(world):
     assert found(world.owner, "juergen@example.org") == [person_key(world.person)]
     assert found(world.owner, "030 1234567") == []
     assert found(world.owner, "+49 40 9876543") == [person_key(world.person)]
+
+
+def test_added_tags_are_found(world):
+    assert found(world.owner, "Hausmesse") == []
+    records_add_tags(actor=world.owner, records=[world.person], tags=["Hausmesse"])
+    assert found(world.owner, "Hausmesse") == [person_key(world.person)]
 
 
 def test_renaming_an_organisation_reindexes_its_people(world):

@@ -160,6 +160,10 @@ def render_table(report: dict[str, Any]) -> str:
         ("  measured", str(api.get("target", "—")), ""),
         ("web worker peak RSS", f"{memory.get('web_worker_peak_rss_mb', '—')} MB",
          f"≤ {targets['web_rss_mb']:.0f} MB"),
+        ("  now: RSS / of it private (anon) / SQLite file pages",
+         " ".join(f"{rss}/{anon}/{file}" for rss, anon, file in zip(
+             memory.get("web_worker_rss_mb", []), memory.get("web_worker_rss_anon_mb", []),
+             memory.get("web_worker_rss_file_mb", []), strict=False)) + " MB", "per worker"),
         ("bench process peak RSS (generate / measure)",
          f"{generation.get('peak_rss_mb', '—')} / {memory.get('bench_measure_peak_rss_mb', '—')} MB", ""),
     ]
