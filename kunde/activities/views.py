@@ -30,7 +30,7 @@ from kunde.activities.selectors import (
 )
 from kunde.activities.services import contact_log, task_complete, task_create
 from kunde.contacts.models import Employment, Organisation, Person
-from kunde.contacts.selectors import organisation_get, organisation_people, person_get, person_queryset
+from kunde.contacts.selectors import organisation_get, person_get, person_queryset
 from kunde.core.filters import FilterError
 from kunde.core.pagination import Page, keyset_page
 from kunde.core.permissions import Action, user_can
@@ -38,6 +38,7 @@ from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, is
 
 TIMELINE_PAGE_SIZE = 20
 TASK_PAGE_SIZE = 50
+PEOPLE_OFFERED = 50
 Customer = Person | Organisation
 
 
@@ -65,8 +66,14 @@ def _timeline(user: Any, customer: Customer, cursor: str | None) -> Page:
 
 
 def _people_at(user: Any, organisation: Organisation) -> list[Person]:
-    """The visible people currently working at `organisation`."""
-    return [e.person for e in organisation_people(user, organisation) if e.person.deleted_at is None]
+    """The first visible people currently working at `organisation` (offered in the contact form)."""
+    employments = (
+        Employment.objects.for_user(user).current()
+        .filter(organisation=organisation, person__deleted_at__isnull=True)
+        .select_related("person")
+        .order_by("-is_primary_contact", "person__last_name", "person__first_name", "id")[:PEOPLE_OFFERED]
+    )
+    return [e.person for e in employments]
 
 
 def _colleagues_of(user: Any, person: Person) -> list[Person]:
@@ -80,7 +87,7 @@ def _colleagues_of(user: Any, person: Person) -> list[Person]:
         .filter(organisation_id__in=organisation_ids, person__deleted_at__isnull=True)
         .exclude(person=person)
         .select_related("person")
-        .order_by("person__last_name", "person__first_name", "person_id")[:30]
+        .order_by("person__last_name", "person__first_name", "person_id")[:PEOPLE_OFFERED]
     )
     return list(dict.fromkeys(e.person for e in employments))
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from kunde.accounts.models import User
 from kunde.activities.views import customer_panels
 from kunde.contacts.filters import OrganisationFilter, PersonFilter
 from kunde.contacts.forms import (
@@ -38,7 +40,6 @@ from kunde.contacts.selectors import (
     organisation_get_deleted,
     organisation_list,
     organisation_page,
-    organisation_people,
     organisation_queryset,
     person_employments,
     person_get,
@@ -72,6 +73,7 @@ from kunde.core.views.ui import actor, apply_validation_error, denied_as_403
 
 Customer = Person | Organisation
 OPTIONS_LIMIT = 20
+PEOPLE_SHOWN = 50
 DELETED_LIMIT = 200
 
 
@@ -129,9 +131,11 @@ def render_detail(request: HttpRequest, record: Customer, **panel_overrides: Any
         template = "contacts/person_detail.html"
         people = None
     else:
-        links = [e for e in organisation_people(user, record, current_only=False) if e.person.deleted_at is None]
-        context["current_links"] = [e for e in links if e.is_current]
-        context["former_links"] = [e for e in links if not e.is_current]
+        current, former = _organisation_links(user, record)
+        context["current_links"] = current[:PEOPLE_SHOWN]
+        context["more_people"] = len(current) > PEOPLE_SHOWN
+        context["former_links"] = former[:PEOPLE_SHOWN]
+        context["more_former"] = len(former) > PEOPLE_SHOWN
         context["parent_visible"] = bool(
             record.parent_id and organisation_queryset(user).filter(pk=record.parent_id).exists()
         )
@@ -144,6 +148,22 @@ def render_detail(request: HttpRequest, record: Customer, **panel_overrides: Any
     except FilterError:
         return HttpResponseBadRequest(_("Invalid cursor."))
     return render(request, template, context)
+
+
+def _organisation_links(user: User, organisation: Organisation) -> tuple[list[Employment], list[Employment]]:
+    """Current and former links of visible, not deleted people (one more than shown, to know if there are more)."""
+    links = (
+        Employment.objects.for_user(user)
+        .filter(organisation=organisation, person__deleted_at__isnull=True)
+        .select_related("person")
+    )
+    today = timezone.localdate()
+    current = list(
+        links.filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .order_by("-is_primary_contact", "person__last_name", "person__first_name", "id")[: PEOPLE_SHOWN + 1]
+    )
+    former = list(links.filter(end_date__lt=today).order_by("-end_date", "id")[: PEOPLE_SHOWN + 1])
+    return current, former
 
 
 def _conflict_message() -> str:

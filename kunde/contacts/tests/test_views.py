@@ -3,6 +3,7 @@ links, lists and the permission matrix as a user of the web UI meets it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -540,7 +541,7 @@ def test_query_counts_are_equal_for_small_and_large_histories(client, world, dja
 # permission checks, links, one timeline page with participants, key figures (3), mood trend,
 # users for the forms, and the session save.
 PERSON_PAGE_QUERIES = 25
-ORGANISATION_PAGE_QUERIES = 25
+ORGANISATION_PAGE_QUERIES = 26  # current and former links are two queries
 
 
 def test_service_errors_without_a_field_become_form_errors(client, world, monkeypatch):
@@ -555,3 +556,28 @@ def test_service_errors_without_a_field_become_form_errors(client, world, monkey
     response = client.post("/people/new/", person_data(world.owner))
     assert response.status_code == 200
     assert "something_else: Out of order." in response.content.decode()
+
+
+def test_forbidden_and_missing_pages_explain_themselves(client, world):
+    client.force_login(world.read_only)
+    response = client.get(person_url(world.person, "edit/"))
+    assert response.status_code == 403 and "You may not do this" in response.content.decode()
+    client.force_login(world.other_team)
+    response = client.get(person_url(world.person))
+    assert response.status_code == 404
+    assert "not allowed to see" in response.content.decode()
+    assert "Jürgen" not in response.content.decode()
+
+
+def test_organisation_page_separates_current_and_former_people(client, world):
+    from kunde.contacts.services import employment_update
+
+    former = make_person(world.owner, first_name="Ex", last_name="Kollegin", organisation=world.organisation)
+    link = former.employments.get()
+    employment_update(actor=world.owner, employment=link,
+                      changes={"end_date": timezone.localdate() - dt.timedelta(days=3)})
+    client.force_login(world.owner)
+    html = client.get(organisation_url(world.organisation)).content.decode()
+    current = html[html.index('id="people-heading"'):html.index("<details")]
+    assert "Jürgen Müller" in current and "Ex Kollegin" not in current
+    assert "1 former contact" in html and "Ex Kollegin" in html[html.index("<details"):]

@@ -78,3 +78,21 @@ document.addEventListener("change", (event) => {
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
 })();
+
+// An htmx request that fails (403, 404, 500) swaps nothing: say so where messages appear.
+document.addEventListener("htmx:responseError", (event) => {
+  const source = event.detail.elt instanceof Element ? event.detail.elt.closest("[data-error-message]") : null;
+  const messages = document.getElementById("messages");
+  if (!source || !messages) return;
+  const alert = document.createElement("div");
+  alert.className = "alert alert-danger alert-dismissible";
+  alert.setAttribute("role", "alert");
+  alert.textContent = source.getAttribute("data-error-message");
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "btn-close";
+  close.setAttribute("data-bs-dismiss", "alert");
+  close.setAttribute("aria-label", source.getAttribute("data-close-label") || "Close");
+  alert.appendChild(close);
+  messages.appendChild(alert);
+});
