@@ -182,3 +182,22 @@ def test_switch_the_interface_to_german(live_server, default_rows, browser_page)
         key_figures = translation.gettext("Key figures")
     expect(page.locator("#key-figures-heading")).to_have_text(key_figures)
     assert_no_problems(problems)
+
+
+def test_a_refused_htmx_request_is_explained(live_server, default_rows, browser_page):
+    """When the record was handed to someone else meanwhile, logging a contact says why nothing happened."""
+    from kunde.contacts.services import records_change_owner
+
+    page, problems = browser_page
+    team = make_team("Vertrieb")
+    user = make_user(Role.MEMBER, team=team, username="vera")
+    admin = make_user(Role.ADMIN, team=team, username="anton")
+    person = make_person(user, first_name="Jürgen", last_name="Müller")
+    log_in(page, live_server.url, "vera")
+    page.goto(live_server.url + person.get_absolute_url())
+    records_change_owner(actor=admin, records=[person], owner=admin)  # vera may still see it (team), not change it
+    page.fill("#id_contact-subject", "Zu spät")
+    page.get_by_role("button", name="Log contact").click()
+    expect(page.locator("#messages .alert-danger")).to_contain_text("you may not change this record")
+    expect(page.locator("#timeline-entries .timeline-entry")).to_have_count(0)
+    assert problems.csp_violations == []
