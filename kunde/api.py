@@ -11,6 +11,7 @@ from ninja.openapi.docs import Swagger
 from kunde.activities.api import activities, tasks
 from kunde.contacts.api import employments, organisations, people
 from kunde.core.api.auth import API_AUTH
+from kunde.core.api.body import refuse_chunked_bodies
 from kunde.core.api.custom_fields import custom_fields
 from kunde.core.api.errors import ErrorOut, install_error_handlers
 from kunde.core.api.search import search
@@ -26,8 +27,9 @@ header on changes). Without either: 401.
 
 **Errors.** Every error answers `{"detail": "...", "errors": [{"path": ["body", "emails", 1,
 "email"], "message": "..."}]}`: 400 bad filter/sort/cursor, 401 not authenticated, 403 not
-allowed, 404 missing *or not visible to you*, 412 stale `If-Match`/`version`, 413 body
-too large, 422 invalid input, 428 PUT without `If-Match`.
+allowed, 404 missing *or not visible to you*, 411 chunked body without `Content-Length`,
+412 stale `If-Match`/`version`, 413 body too large, 422 invalid input, 428 PUT without
+`If-Match`.
 
 **Lists** page by cursor: follow `next_cursor` / `previous_cursor` (`?cursor=…`); there is
 no total count. Filters and sort orders are those of the list pages.
@@ -59,6 +61,7 @@ api = KundeAPI(
     docs=Swagger(settings={"validatorUrl": None, "persistAuthorization": False}),
 )
 install_error_handlers(api)
+refuse_chunked_bodies(api)
 
 api.add_router("/people", people)
 api.add_router("/organisations", organisations)

@@ -139,6 +139,16 @@ def test_oversized_body_is_413_and_creates_nothing(world, settings):
     assert client.post("/people", {"last_name": "Neu", "notes": "x" * 100}).status_code == 201
 
 
+def test_chunked_body_without_length_is_411(world):
+    """Django reads Content-Length bytes only: a chunked body must not pass as an empty one."""
+    response = Client().generic("PATCH", f"{API}/people/{world.person.pk}", b"", content_type="application/json",
+                                headers={"Authorization": ApiClient(world.owner).headers["Authorization"],
+                                         "Transfer-Encoding": "chunked"})
+    assert response.status_code == 411
+    world.person.refresh_from_db()
+    assert world.person.version == 1
+
+
 def test_oversized_patch_is_413(world, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
     response = ApiClient(world.owner).patch(f"/people/{world.person.pk}", {"notes": "x" * 5000})
