@@ -92,6 +92,8 @@ class ContactReferences(References):
 class EmailIn(InputSchema):
     """An e-mail address; checked for syntax and stored with a lower-case domain."""
 
+    id: int | None = Field(None, description="Accepted and ignored (the list replaces all stored rows), so rows read "
+                                         "from a GET can be sent back as they are.")
     email: str = Field(max_length=254)
     kind: EmailKindValue = "work"
     is_primary: bool = False
@@ -107,6 +109,8 @@ class EmailOut(Schema):
 class PhoneIn(InputSchema):
     """A phone number in any common format; stored in E.164."""
 
+    id: int | None = Field(None, description="Accepted and ignored (the list replaces all stored rows), so rows read "
+                                         "from a GET can be sent back as they are.")
     number: str = Field(max_length=40)
     kind: PhoneKindValue = "work"
     region: str | None = Field(None, description="ISO country code for national numbers (default: the server's).")
@@ -123,6 +127,8 @@ class PhoneOut(Schema):
 class AddressIn(InputSchema):
     """A postal address; postal codes of DE, AT and CH are checked."""
 
+    id: int | None = Field(None, description="Accepted and ignored (the list replaces all stored rows), so rows read "
+                                         "from a GET can be sent back as they are.")
     kind: AddressKindValue = "postal"
     street: str = Field(max_length=200)
     extra: str = Field("", max_length=200)

@@ -631,3 +631,18 @@ def test_list_organisations_shows_only_visible_records(world, who, visible):
     response = client_for(world, who).get("/organisations")
     assert response.status_code == 200
     assert [o["id"] for o in response.json()["items"]] == ([world.organisation.pk] if visible else [])
+
+
+def test_contact_points_read_can_be_sent_back(world):
+    client = ApiClient(world.owner)
+    body = client.get(f"/people/{world.person.pk}").json()
+    emails = [*body["emails"], {"email": "privat@example.de", "kind": "home"}]
+    response = client.patch(f"/people/{world.person.pk}", {"emails": emails, "phones": body["phones"]})
+    assert response.status_code == 200, response.json()
+    assert [(e["email"], e["kind"], e["is_primary"]) for e in response.json()["emails"]] == [
+        ("j.mueller@gunther-glas.de", "work", True), ("privat@example.de", "home", False)]
+    assert [p["number"] for p in response.json()["phones"]] == ["+49301234567"]
+    typo = client.patch(f"/people/{world.person.pk}", {"emails": [{"emial": "x@example.de"}]})
+    assert typo.status_code == 422
+    assert sorted(tuple(map(str, e["path"])) for e in typo.json()["errors"]) == [
+        ("body", "emails", "0", "email"), ("body", "emails", "0", "emial")]
