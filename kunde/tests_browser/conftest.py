@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -52,3 +53,6 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Browser
         finally:
             context.close()
             browser.close()
+            # Inside Playwright's greenlet the ORM opened connections of its own (context
+            # variables are per greenlet); left open they block dropping the test database.
+            connections.close_all()
