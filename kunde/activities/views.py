@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db.models import prefetch_related_objects
@@ -34,7 +33,7 @@ from kunde.contacts.selectors import organisation_get, person_get, person_querys
 from kunde.core.filters import FilterError
 from kunde.core.pagination import Page, keyset_page
 from kunde.core.permissions import Action, user_can
-from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, is_htmx
+from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, is_htmx, login_required
 
 TIMELINE_PAGE_SIZE = 20
 TASK_PAGE_SIZE = 50

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -69,7 +68,7 @@ from kunde.core.filters import FilterError
 from kunde.core.models import CustomFieldDefinition, model_label
 from kunde.core.permissions import Action, Scope, can_create, scope_for, user_can
 from kunde.core.views.lists import AddTagsAction, ChangeOwnerAction, Column, FilteredListView
-from kunde.core.views.ui import actor, apply_validation_error, denied_as_403
+from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, login_required
 
 Customer = Person | Organisation
 OPTIONS_LIMIT = 20

@@ -324,3 +324,15 @@ def test_search_page_without_query_asks_for_one(client, world):
     response = client.get("/search/")
     assert response.status_code == 200
     assert "Type a name, an e-mail address, a phone number or a city." in response.content.decode()
+
+
+def test_expired_session_on_an_htmx_request_reloads_into_the_login_page(client, world):
+    """htmx must not swap the login page into the form: it gets a client-side redirect instead."""
+    page = f"/people/{world.person.pk}/"
+    response = client.post(contact_url("person", world.person.pk), contact_data(),
+                           HTTP_HX_CURRENT_URL=f"http://testserver{page}", **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Fpeople%2F" + f"{world.person.pk}%2F"
+    assert Activity.objects.count() == 0
+    response = client.post(contact_url("person", world.person.pk), contact_data())
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")

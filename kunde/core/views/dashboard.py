@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -10,7 +9,7 @@ from django.views.decorators.http import require_GET
 from kunde.activities.choices import Kind
 from kunde.activities.selectors import activity_queryset, task_list
 from kunde.core.permissions import Action, can_create
-from kunde.core.views.ui import actor
+from kunde.core.views.ui import actor, login_required
 
 DASHBOARD_TASKS = 10
 DASHBOARD_CONTACTS = 10

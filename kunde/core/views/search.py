@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from kunde.core import search as search_engine
 from kunde.core.permissions import can_create
-from kunde.core.views.ui import actor
+from kunde.core.views.ui import actor, login_required
 
 MAX_QUERY_LENGTH = 200
 RESULT_LIMIT = 50

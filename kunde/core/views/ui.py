@@ -6,12 +6,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required as auth_login_required
 from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
 
 from kunde.core.exceptions import PermissionDenied
 
@@ -151,6 +156,24 @@ def denied_as_403(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             return view(request, *args, **kwargs)
         except PermissionDenied as exc:
             raise HttpPermissionDenied(str(exc)) from exc
+
+    return wrapper
+
+
+def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Django's login_required, but an htmx request of an expired session reloads into the login page.
+
+    Following the redirect inside htmx would swap the whole login page into a form.
+    """
+    guarded = auth_login_required(view)
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated and is_htmx(request):
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+            page = current.path + (f"?{current.query}" if current.query else "") if current.path else "/"
+            return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}")
+        return guarded(request, *args, **kwargs)
 
     return wrapper
 
