@@ -160,7 +160,7 @@ def _claim_and_enqueue(job: PeriodicJob, now: dt.datetime, claimed_by: str) -> P
     except IntegrityError:
         logger.debug("periodic job %s: interval %s already claimed by another worker", job.name, due_at)
         return None
-    logger.info("periodic job %s enqueued for the interval starting %s", job.name, due_at.isoformat())
+    logger.debug("periodic job %s enqueued for the interval starting %s", job.name, due_at.isoformat())
     run.refresh_from_db()
     return run
 
