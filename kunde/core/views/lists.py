@@ -285,6 +285,16 @@ def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
     return forms.CharField(label=label, required=False)
 
 
+def _simplify(field: forms.Field) -> None:
+    """Give yes/no and date-time filters widgets whose empty state sends nothing."""
+    if isinstance(field.widget, forms.NullBooleanSelect):
+        # Its "unknown" option would put `x=unknown` into every filtered URL.
+        field.widget = forms.Select(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))])
+    elif isinstance(field, forms.DateTimeField) and type(field.widget) is forms.DateTimeInput:
+        # A day is what people filter by; an ISO date is a valid date-time filter value.
+        field.widget = forms.DateInput(attrs={"type": "date"})
+
+
 def _style(field: forms.Field) -> None:
     widget = field.widget
     if isinstance(widget, forms.CheckboxInput):
@@ -448,6 +458,7 @@ class FilteredListView(LoginRequiredMixin, View):
                 if self.filter_fields is None or name in self.filter_fields:
                     form.fields[name] = _custom_field(definition)
         for field in form.fields.values():
+            _simplify(field)
             _style(field)
         return form
 
