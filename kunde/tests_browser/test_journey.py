@@ -201,3 +201,28 @@ def test_a_refused_htmx_request_is_explained(live_server, default_rows, browser_
     expect(page.locator("#messages .alert-danger")).to_contain_text("you may not change this record")
     expect(page.locator("#timeline-entries .timeline-entry")).to_have_count(0)
     assert problems.csp_violations == []
+
+
+def test_link_a_person_to_an_organisation_found_by_typing(live_server, default_rows, browser_page):
+    """The organisation picker fills its options from what the user types (htmx), keyboard only."""
+    page, problems = browser_page
+    team = make_team("Vertrieb")
+    user = make_user(Role.MEMBER, team=team, username="vera")
+    make_organisation(user, name="Topp Desk", legal_form="AG")
+    make_organisation(user, name="Gunther Glas", legal_form="GmbH")
+    person = make_person(user, first_name="Jürgen", last_name="Müller")
+    log_in(page, live_server.url, "vera")
+    page.goto(live_server.url + person.get_absolute_url())
+    page.get_by_role("link", name="Add link").click()
+    search = page.get_by_placeholder("Type to search…")
+    search.press_sequentially("topp")
+    search.press("Enter")  # searches; does not submit the half-filled form
+    expect(page.locator("#id_organisation option:checked")).to_have_text("Topp Desk AG")
+    assert page.url.endswith("/links/add/")
+    expect(page.locator(".invalid-feedback")).to_have_count(0)
+    page.fill("#id_role", "Beirat")
+    page.keyboard.press("Enter")
+    page.wait_for_url(live_server.url + person.get_absolute_url())
+    expect(page.locator("#links-heading + ul")).to_contain_text("Topp Desk AG")
+    expect(page.locator("#links-heading + ul")).to_contain_text("Beirat")
+    assert_no_problems(problems)

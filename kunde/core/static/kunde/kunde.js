@@ -38,6 +38,15 @@ document.addEventListener("change", (event) => {
     }
   });
 
+  // Enter in a picker's search box searches instead of submitting the whole record form.
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    if (event.key === "Enter" && target instanceof HTMLInputElement && target.hasAttribute("data-picker-search")) {
+      event.preventDefault();
+      target.dispatchEvent(new Event("search"));
+    }
+  });
+
   // Confirm prompts on forms that change or remove something.
   document.addEventListener("submit", (event) => {
     const form = event.target;
