@@ -25,10 +25,12 @@ def kunde_version() -> str:
         return "unknown"
 
 
-def _first_line(text: str) -> str:
+def _first_line(text: str, limit: int = 90) -> str:
+    """The first sentence of a command's help, cut to fit one line."""
     text = " ".join(str(text).split())
     sentence, dot, _rest = text.partition(". ")
-    return sentence + ("." if dot else "")
+    sentence += "." if dot else ""
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip(" ,:;") + "…"
 
 
 def _commands() -> tuple[list[tuple[str, str]], list[str]]:

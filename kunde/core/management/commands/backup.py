@@ -48,8 +48,8 @@ def make_backup(target: Path | None, *, force: bool = False) -> Path:
 
 class Command(BaseCommand):
     help = (
-        "Back up the database to PATH (a file or a folder; default: the data directory's "
-        "backups folder). Safe while Kunde runs."
+        "Back up the database, safely while Kunde runs. PATH is a file or a folder "
+        "(default: the backups folder in the data directory)."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -17,8 +17,8 @@ PASSWORD_ENV = "KUNDE_DEMO_PASSWORD"  # noqa: S105 (the variable's name, not a p
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: German and English companies, their contacts, private customers, "
-        "a team of users and a year of customer history. Deterministic for a seed."
+        "Load demo customers with a year of history. German and English companies with their "
+        "contacts, private customers and a team of users; deterministic for a seed."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
