@@ -143,6 +143,11 @@ def shown_secret(response) -> str:
     return match.group(1)
 
 
+def test_navigation_links_to_the_token_page(client, world):
+    client.force_login(world.read_only)
+    assert 'href="/accounts/tokens/">API tokens</a>' in client.get(TOKENS).content.decode()
+
+
 def test_token_page_needs_login(client, default_rows):
     response = client.get(TOKENS)
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
