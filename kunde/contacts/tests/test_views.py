@@ -581,3 +581,28 @@ def test_organisation_page_separates_current_and_former_people(client, world):
     current = html[html.index('id="people-heading"'):html.index("<details")]
     assert "Jürgen Müller" in current and "Ex Kollegin" not in current
     assert "1 former contact" in html and "Ex Kollegin" in html[html.index("<details"):]
+
+
+@pytest.mark.parametrize("path", ["/people/", "/organisations/"])
+def test_list_pages_cost_the_same_queries_for_few_and_many_rows(client, world, path):
+    """The columns (organisation, e-mail, phone, city, tags, owner) come from prefetches, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(count: int) -> None:
+        for index in range(count):
+            organisation = make_organisation(world.owner, name=f"Firma {index}", tags=["B2B"],
+                                             addresses=[{"street": "Weg 1", "postal_code": "10115", "city": "Berlin"}])
+            make_person(world.owner, last_name=f"Person {index}", organisation=organisation, tags=["VIP"],
+                        emails=[{"email": f"p{index}@example.de"}], phones=[{"number": "030 1234567"}])
+
+    client.force_login(world.owner)
+    add(2)
+    client.get(path)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(path).status_code == 200
+    add(20)
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(path).content.decode()
+    assert "Firma 19" in html
+    assert len(few) == len(many)
