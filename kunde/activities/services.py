@@ -24,7 +24,7 @@ from kunde.core.events import emit_on_commit
 from kunde.core.exceptions import PermissionDenied
 from kunde.core.models import AuditEntry
 from kunde.core.permissions import Action, user_can
-from kunde.core.services import record_update
+from kunde.core.services import record_update, require_permission
 
 
 class ActivityEvent:
@@ -172,10 +172,20 @@ def activity_update(
 
 @transaction.atomic
 def task_complete(*, actor: User | None, task: Activity, done: bool = True) -> Activity:
-    """Mark a task done (or reopen it)."""
+    """Mark a task done (or reopen it): its assignee may, as may anyone who may change it."""
     if task.kind != Kind.TASK:
         raise ValidationError({"kind": ["Only tasks can be completed."]})
+    assignee_of_visible_task = (
+        actor is not None and task.assignee_id == actor.pk and user_can(actor, Action.VIEW, task)
+    )
+    if actor is not None and not assignee_of_visible_task:
+        require_permission(actor, Action.CHANGE, task)
+    # The permission is settled above; record_update still audits under the actor's name.
+    return _update_unchecked(actor, task, {"done_at": timezone.now() if done else None})
+
+
+def _update_unchecked(actor: User | None, activity: Activity, changes: dict[str, Any]) -> Activity:
     return record_update(
-        actor=actor, instance=task, changes={"done_at": timezone.now() if done else None},
-        expected_version=None, event=ActivityEvent.TASK_COMPLETED,
+        actor=actor, instance=activity, changes=changes, expected_version=None,
+        event=ActivityEvent.TASK_COMPLETED, check_permission=False,
     )

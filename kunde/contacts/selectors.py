@@ -15,10 +15,14 @@ from kunde.core.pagination import Page, keyset_page, page_size
 from kunde.core.permissions import Action
 
 
-def _current_employments() -> Prefetch:
+def _current_employments(user: User) -> Prefetch:
+    """Current links to organisations `user` may see, as `person.current_employments`."""
     return Prefetch(
         "employments",
-        queryset=Employment.objects.current().select_related("organisation").order_by("-is_primary_contact", "id"),
+        queryset=Employment.objects.current()
+        .filter(organisation__in=organisation_queryset(user))
+        .select_related("organisation")
+        .order_by("-is_primary_contact", "id"),
         to_attr="current_employments",
     )
 
@@ -40,7 +44,7 @@ def person_page(user: User, params: Mapping[str, Any]) -> tuple[Page, PersonFilt
     queryset = (
         filterset.filtered()
         .select_related("owner", "lifecycle_stage")
-        .prefetch_related("emails", "phones", "tags", _current_employments())
+        .prefetch_related("emails", "phones", "tags", _current_employments(user))
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
                        size=page_size(params.get("page_size")))
@@ -76,6 +80,18 @@ def person_employments(user: User, person: Person) -> list[Employment]:
         .select_related("organisation")
         .order_by("end_date", "-start_date", "id")
     )
+
+
+def employment_get(user: User, pk: Any) -> Employment:
+    """The link `pk` when `user` may see both its person and its organisation; else 404."""
+    try:
+        return (
+            Employment.objects.filter(person__in=person_queryset(user), organisation__in=organisation_queryset(user))
+            .select_related("person", "organisation")
+            .get(pk=pk)
+        )
+    except (Employment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such employment.") from None
 
 
 def organisation_queryset(user: User, action: Action | str = Action.VIEW) -> QuerySet[Organisation]:
@@ -123,8 +139,8 @@ def organisation_get_deleted(user: User, pk: Any) -> Organisation:
 
 
 def organisation_people(user: User, organisation: Organisation, *, current_only: bool = True) -> list[Employment]:
-    """Links of the people at `organisation` that `user` may see."""
-    employments = Employment.objects.for_user(user).filter(organisation=organisation)
+    """Links of the (not deleted) people at `organisation` that `user` may see."""
+    employments = Employment.objects.for_user(user).filter(organisation=organisation, person__deleted_at__isnull=True)
     if current_only:
         employments = employments.current()
     return list(employments.select_related("person").order_by("-is_primary_contact", "person__last_name", "id"))

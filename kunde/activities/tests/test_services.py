@@ -123,3 +123,18 @@ def test_organisation_only_entry(world):
     visit = contact_log(actor=world.owner, organisation=other, channel="meeting", subject="Messe")
     assert visit.person is None
     assert [a.pk for a in timeline_page(world.owner, other).items] == [visit.pk]
+
+
+def test_assignee_may_complete_a_task_on_a_customer_they_only_see(world):
+    """A teammate assigned a task on the owner's customer can tick it off, not edit it."""
+    task = task_create(actor=world.owner, person=world.person, subject="Rückruf", assignee=world.teammate,
+                       due_at=timezone.now())
+    task_complete(actor=world.teammate, task=task)
+    task.refresh_from_db()
+    assert task.done_at is not None
+    with pytest.raises(PermissionDenied):
+        activity_update(actor=world.teammate, activity=task, expected_version=None, changes={"subject": "x"})
+    with pytest.raises(PermissionDenied):
+        task_complete(actor=world.read_only, task=task, done=False)
+    task.refresh_from_db()
+    assert task.done_at is not None
