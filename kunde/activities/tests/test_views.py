@@ -336,3 +336,16 @@ def test_expired_session_on_an_htmx_request_reloads_into_the_login_page(client, 
     assert Activity.objects.count() == 0
     response = client.post(contact_url("person", world.person.pk), contact_data())
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_german_interface_parses_iso_inputs_and_shows_german_dates(client, world, settings):
+    """Date inputs send ISO values in every language; the timeline shows dates the German way."""
+    client.force_login(world.owner)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    response = client.post(contact_url("person", world.person.pk), contact_data(), **HTMX)
+    assert response.status_code == 200
+    entry = Activity.objects.get()
+    assert timezone.localtime(entry.occurred_at).strftime("%Y-%m-%d %H:%M") == "2026-03-02 10:15"
+    html = client.get(f"/people/{world.person.pk}/").content.decode()
+    assert '<html lang="de">' in html
+    assert "02.03.2026 10:15" in html
