@@ -488,3 +488,21 @@ def test_history_pages_newest_first(client, world):
     older = re.search(r'rel="next" href="([^"]+)"', first).group(1)
     second = client.get(f"/history/contacts.person/{person.pk}/{older}").content.decode()
     assert re.findall(r"<ins>(T\d)</ins>", second) == ["T2", "T1"]
+
+
+def test_history_names_only_related_records_the_viewer_may_see(client, world):
+    """A parent organisation of another team shows as its id, not its name."""
+    from kunde.contacts.services import organisation_create
+    from kunde.core.testing.factories import make_organisation
+
+    secret_parent = make_organisation(world.other_team, name="Geheim Holding")
+    # An administrator may link across teams; the owner's teammates still cannot see the parent.
+    child = organisation_create(actor=world.admin, owner=world.owner, team=world.team_a, name="Tochter",
+                                parent=secret_parent)
+    url = f"/history/contacts.organisation/{child.pk}/"
+    client.force_login(world.teammate)
+    html = client.get(url).content.decode()
+    assert "Geheim Holding" not in html
+    assert f"<ins>#{secret_parent.pk}</ins>" in html
+    client.force_login(world.admin)
+    assert f"<ins>Geheim Holding (#{secret_parent.pk})</ins>" in client.get(url).content.decode()

@@ -163,8 +163,12 @@ def _text(value: Any, field: models.Field | None, names: Mapping[tuple[Any, str]
     return str(value)
 
 
-def _related_names(entries: Iterable[AuditEntry]) -> dict[tuple[Any, str], str]:
-    """Names of the records that foreign-key values point to, one query per related model."""
+def _related_names(entries: Iterable[AuditEntry], viewer: User | None) -> dict[tuple[Any, str], str]:
+    """Names of the records that foreign-key values point to, one query per related model.
+
+    With a `viewer`, a related record of a scoped model is named only if the viewer may
+    see it: a history must not reveal, say, a parent organisation of another team.
+    """
     wanted: dict[Any, set[str]] = defaultdict(set)
     for entry in entries:
         model = model_for(entry.object_type)
@@ -175,15 +179,17 @@ def _related_names(entries: Iterable[AuditEntry]) -> dict[tuple[Any, str], str]:
             wanted[field.related_model].update(str(v) for v in pair if isinstance(v, int | str) and v != "")
     names: dict[tuple[Any, str], str] = {}
     for related, ids in wanted.items():
-        manager = getattr(related, "_base_manager", related._default_manager)
-        for obj in manager.filter(pk__in=list(ids)):
+        queryset = related._base_manager.filter(pk__in=list(ids))
+        if viewer is not None and hasattr(queryset, "for_user"):
+            queryset = queryset.for_user(viewer)
+        for obj in queryset:
             names[(related, str(obj.pk))] = str(obj)
     return names
 
 
-def describe(entries: list[AuditEntry]) -> list[AuditEntry]:
+def describe(entries: list[AuditEntry], viewer: User | None = None) -> list[AuditEntry]:
     """Attach `lines` (readable ChangeLines) and `extra` to each entry; constant queries per page."""
-    names = _related_names(entries)
+    names = _related_names(entries, viewer)
     for entry in entries:
         model = model_for(entry.object_type)
         lines: list[ChangeLine] = []
@@ -290,7 +296,7 @@ def record_history(request: HttpRequest, object_type: str, object_id: str) -> Ht
                            size=page_size(request.GET.get("page_size")))
     except FilterError as exc:
         return render(request, "core/history.html", {"error": exc.errors, "model": model}, status=400)
-    entries = describe(page.items)
+    entries = describe(page.items, viewer=user)
     instance = model._base_manager.filter(pk=object_id).first()
     return render(request, "core/history.html", {
         "model": model,
