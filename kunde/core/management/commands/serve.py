@@ -214,6 +214,9 @@ class Command(BaseCommand):
         if options["workers"] < 1 or options["threads"] < 1:
             raise CommandError("--workers and --threads must be at least 1.")
         check_port_free(host, port)
+        database = settings.DATABASES["default"]
+        if database["ENGINE"].endswith("sqlite3"):
+            Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)  # a fresh data directory
         if not options["no_migrate"]:
             self._migrate()
         call_command("collectstatic", interactive=False, verbosity=0)
