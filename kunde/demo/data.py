@@ -223,7 +223,7 @@ ENGLISH_NAME_PREFIXES = (
 )
 
 # legal forms by country and company size class ("small" = micro/small, "large" = the rest)
-LEGAL_FORMS = {
+LEGAL_FORMS: dict[str, dict[str, tuple[tuple[str, int], ...]]] = {
     "DE": {"small": (("GmbH", 50), ("e.K.", 12), ("UG (haftungsbeschränkt)", 10), ("GbR", 8), ("OHG", 5),
                      ("KG", 5), ("GmbH & Co. KG", 10)),
            "large": (("GmbH", 45), ("GmbH & Co. KG", 25), ("AG", 25), ("KG", 5))},

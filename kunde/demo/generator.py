@@ -128,6 +128,8 @@ def phone_number(rng: random.Random, country: Country, city: City, *, mobile: bo
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     kind = phonenumbers.PhoneNumberType.MOBILE if mobile else phonenumbers.PhoneNumberType.FIXED_LINE
     example = phonenumbers.example_number_for_type(country.code, kind)
+    if example is None:
+        raise ValueError(f"no valid phone number found for {country.code}")
     return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -376,7 +378,9 @@ class DemoGenerator:
     def _plan_organisation(
         self, rng: random.Random, fake: Faker, country: Country, city: City
     ) -> tuple[dict[str, Any], str, tuple[int, int]]:
-        industry = weighted(rng, [(row, row[4]) for row in data.INDUSTRIES])
+        industry: tuple[str, str, tuple[str, ...], tuple[str, ...], int] = weighted(
+            rng, [(row, row[4]) for row in data.INDUSTRIES]
+        )
         size, _weight, contacts_range = weighted(rng, [(row, row[1]) for row in data.COMPANY_SIZES])
         size_class = "small" if size in ("1-9", "10-49") else "large"
         legal_form = weighted(rng, data.LEGAL_FORMS[country.code][size_class])
@@ -401,7 +405,10 @@ class DemoGenerator:
         }
         return organisation, domain, contacts_range
 
-    def _company_name(self, rng: random.Random, fake: Faker, country: Country, city: City, industry: Any) -> str:
+    def _company_name(
+        self, rng: random.Random, fake: Faker, country: Country, city: City,
+        industry: tuple[str, str, tuple[str, ...], tuple[str, ...], int],
+    ) -> str:
         german = country.language == "de"
         words = industry[2] if german else industry[3]
         for _attempt in range(20):
