@@ -235,3 +235,24 @@ def test_export_reads_rows_in_chunks(client, world, monkeypatch):
     assert len(table) == 26
     tag_queries = [q for q in queries.captured_queries if '"core_tag"' in q["sql"]]
     assert len(tag_queries) == 3  # 25 rows in chunks of 10
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("kunde.core.tests.list_urls")
+def test_export_appends_custom_fields(client, world):
+    from kunde.core.models import CustomFieldDefinition
+
+    CustomFieldDefinition.objects.create(object_type="contacts.person", key="since", label="Kunde seit",
+                                         field_type="date", position=1)
+    CustomFieldDefinition.objects.create(object_type="contacts.person", key="vip", label="VIP",
+                                         field_type="boolean", position=2)
+    CustomFieldDefinition.objects.create(object_type="contacts.person", key="note", label="Notiz",
+                                         field_type="text", position=3)
+    make_person(world.owner, first_name="Ida", last_name="Custom", tags=["cf"],
+                custom_fields={"since": "2024-05-01", "vip": "ja", "note": "=SUMME(A1)"})
+    client.force_login(world.admin)
+    table = parse_csv(download(client.get(URL, {"tag": "cf", "format": "csv"})))
+    assert table == [["Name", "E-mail", "Tags", "Owner", "Kunde seit", "VIP", "Notiz"],
+                     ["Ida Custom", "", "cf", "owner", "2024-05-01", "yes", "'=SUMME(A1)"]]
+    sheet = read_xlsx(download(client.get(URL, {"tag": "cf", "format": "xlsx"})))
+    assert sheet[1][4:] == [dt.datetime(2024, 5, 1), True, "=SUMME(A1)"]

@@ -50,6 +50,7 @@ Later apps declare their own `BulkAction` subclasses (a form and a `run`) the sa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
@@ -318,6 +319,19 @@ def querystring(params: QueryDict, **changes: Any) -> str:
     return "?" + urlencode(pairs) if pairs else "?"
 
 
+def _custom_value(key: str) -> Callable[[Any], Any]:
+    def value(row: Any) -> Any:
+        stored = (getattr(row, "custom_fields", None) or {}).get(key)
+        if isinstance(stored, str) and len(stored) == 10 and stored[4:5] == "-" and stored[7:8] == "-":
+            try:
+                return dt.date.fromisoformat(stored)  # date custom fields are stored as ISO text
+            except ValueError:
+                return stored
+        return stored
+
+    return value
+
+
 @dataclass(frozen=True)
 class Header:
     """A column header as rendered: its label, and the sort link when it can sort."""
@@ -342,6 +356,8 @@ class FilteredListView(LoginRequiredMixin, View):
     export_prefetch: ClassVar[Sequence[Any]] = ()
     export_filename: ClassVar[str] = "export"
     export_formats: ClassVar[Sequence[str]] = export_service.FORMATS
+    # Append one export column per custom field of the filterset's record type.
+    export_custom_fields: ClassVar[bool] = True
     columns: ClassVar[Sequence[Column]] = ()
     bulk_actions: ClassVar[Sequence[BulkAction]] = ()
     # Filters shown in the form, in order (None: all the filterset declares, then custom fields).
@@ -552,12 +568,22 @@ class FilteredListView(LoginRequiredMixin, View):
 
         language = getattr(self.request, "LANGUAGE_CODE", "") or ""
         return export_service.export_response(  # type: ignore[return-value]
-            rows=queryset, columns=[c.as_export() for c in self.columns if c.export], fmt=fmt,
+            rows=queryset, columns=self.export_columns(), fmt=fmt,
             filename=self.export_filename, title=str(self.title),
             # Excel in German locales splits CSV columns on semicolons.
             delimiter=";" if language.startswith("de") else ",",
             on_done=audit,
         )
+
+    def export_columns(self) -> list[export_service.ExportColumn]:
+        """The exported columns: the list's own, then one per custom field of the record type."""
+        columns = [c.as_export() for c in self.columns if c.export]
+        object_type = self.filterset_class.custom_field_type
+        if self.export_custom_fields and object_type:
+            for definition in definitions_for(object_type):
+                columns.append(export_service.ExportColumn(
+                    header=definition.label, value=_custom_value(definition.key)))
+        return columns
 
     def render_error(self, errors: dict[str, list[str]], params: QueryDict) -> HttpResponse:
         exc = FilterError(errors)
