@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kunde.accounts.models import User
 from kunde.activities.choices import Kind
@@ -112,7 +113,7 @@ def _check_participants_visible(actor: User | None, people: list[Person]) -> Non
         return
     visible = set(Person.objects.for_user(actor).filter(pk__in=[p.pk for p in people]).values_list("pk", flat=True))
     if len(visible) != len(people):
-        raise ValidationError({"participant_people": ["Unknown person."]})
+        raise ValidationError({"participant_people": [_("Unknown person.")]})
 
 
 def contact_log(
@@ -126,7 +127,7 @@ def contact_log(
 ) -> Activity:
     """Log a contact with a customer (a call, a meeting, an e-mail) with its mood."""
     if not channel:
-        raise ValidationError({"channel": ["Choose a channel."]})
+        raise ValidationError({"channel": [_("Choose a channel.")]})
     return activity_record(
         actor=actor, kind=Kind.CONTACT, channel=channel, subject=subject,
         person=person, organisation=organisation, **fields,
@@ -163,7 +164,7 @@ def activity_update(
     """Correct a history entry (its customer and kind stay)."""
     unknown = set(changes) - set(ACTIVITY_FIELDS)
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     return record_update(
         actor=actor, instance=activity, changes=dict(changes), expected_version=expected_version,
         event=ActivityEvent.UPDATED,
@@ -174,7 +175,7 @@ def activity_update(
 def task_complete(*, actor: User | None, task: Activity, done: bool = True) -> Activity:
     """Mark a task done (or reopen it): its assignee may, as may anyone who may change it."""
     if task.kind != Kind.TASK:
-        raise ValidationError({"kind": ["Only tasks can be completed."]})
+        raise ValidationError({"kind": [_("Only tasks can be completed.")]})
     assignee_of_visible_task = (
         actor is not None and task.assignee_id == actor.pk and user_can(actor, Action.VIEW, task)
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kunde.accounts.models import Team, User
 from kunde.contacts.models import (
@@ -252,7 +253,7 @@ def person_create(
         errors.update(_validation_errors(exc))
     points = _clean_contact_points(emails, phones, addresses, errors)
     if organisation is not None and actor is not None and not user_can(actor, Action.VIEW, organisation):
-        errors["organisation"] = ["Unknown organisation."]
+        errors["organisation"] = [_("Unknown organisation.")]
     _raise_if(errors)
     record_create(actor=actor, instance=person, event=PersonEvent.CREATED)
     extra = _replace_contact_points(person, points)
@@ -282,7 +283,7 @@ def person_update(
     changes = dict(changes or {})
     unknown = set(changes) - set(PERSON_FIELDS) - {"owner", "team"}
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     if "owner" in changes:
         _check_owner(actor, changes["owner"])
     errors: dict[str, list[str]] = {}
@@ -376,7 +377,7 @@ def organisation_create(
     except ValidationError as exc:
         errors.update(_validation_errors(exc))
     if parent is not None and actor is not None and not user_can(actor, Action.VIEW, parent):
-        errors["parent"] = ["Unknown organisation."]
+        errors["parent"] = [_("Unknown organisation.")]
     points = _clean_contact_points(emails, phones, addresses, errors)
     _raise_if(errors)
     record_create(actor=actor, instance=organisation, event=OrganisationEvent.CREATED)
@@ -390,7 +391,7 @@ def _check_parent_cycle(organisation: Organisation, parent: Organisation | None)
     node = parent
     while node is not None:
         if node.pk in seen:
-            raise ValidationError({"parent": ["This parent would create a cycle."]})
+            raise ValidationError({"parent": [_("This parent would create a cycle.")]})
         seen.add(node.pk)
         node = node.parent
 
@@ -413,7 +414,7 @@ def organisation_update(
     changes = dict(changes or {})
     unknown = set(changes) - set(ORGANISATION_FIELDS) - {"owner", "team"}
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     if "owner" in changes:
         _check_owner(actor, changes["owner"])
     errors: dict[str, list[str]] = {}
@@ -476,7 +477,7 @@ def employment_create(
     """Link a person to an organisation for a period."""
     require_permission(actor, Action.CHANGE, person)
     if actor is not None and not user_can(actor, Action.VIEW, organisation):
-        raise ValidationError({"organisation": ["Unknown organisation."]})
+        raise ValidationError({"organisation": [_("Unknown organisation.")]})
     employment = Employment(
         person=person, organisation=organisation, role=role, department=department,
         start_date=start_date, end_date=end_date, is_primary_contact=is_primary_contact,
@@ -500,7 +501,7 @@ def employment_update(*, actor: User | None, employment: Employment, changes: Ma
     require_permission(actor, Action.CHANGE, employment.person)
     unknown = set(changes) - set(EMPLOYMENT_FIELDS)
     if unknown:
-        raise ValidationError({name: ["This field cannot be changed here."] for name in sorted(unknown)})
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
     before = {k: str(getattr(employment, k)) for k in changes}
     for name, value in changes.items():
         setattr(employment, name, value)
