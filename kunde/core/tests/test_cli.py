@@ -516,3 +516,55 @@ def test_serve_refuses_a_port_in_use(migrated_data, tmp_path):
         result = kunde(["serve", "--port", str(port)], kunde_env(data), timeout=60)
     assert result.returncode == 1
     assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+# --- several schedulers at once -------------------------------------------------------
+
+
+def _scheduler_race(env: dict[str, str]) -> None:
+    """Start four one-shot schedulers at once; the database lets each interval through once."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kunde.cli", "worker", "--scheduler-only", "--once"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], outputs
+
+
+@embedded_pass
+def test_several_schedulers_enqueue_each_interval_once_on_sqlite(migrated_data, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(migrated_data, data)
+    _scheduler_race(kunde_env(data))
+    with closing(sqlite3.connect(data / "kunde.sqlite3")) as connection:
+        runs = connection.execute("SELECT job, count(*) FROM core_periodicjobrun GROUP BY job ORDER BY job").fetchall()
+        tasks = connection.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult").fetchone()[0]
+    assert runs == [("core.prune_task_results", 1), ("core.purge_idempotency_records", 1)]
+    assert tasks == 2
+
+
+@pytest.mark.skipif(TEST_VENDOR != "postgresql", reason="runs in the PostgreSQL pass of the suite")
+def test_several_schedulers_enqueue_each_interval_once_on_postgresql(tmp_path):
+    import psycopg
+
+    base = _postgres_base_url()
+    name = f"kunde_cli_jobs_{os.getpid()}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    env = kunde_env(tmp_path / "data", DATABASE_URL=f"{base}/{name}")
+    try:
+        assert kunde(["migrate", "-v0"], env).returncode == 0
+        _scheduler_race(env)
+        with psycopg.connect(f"{base}/{name}") as connection:
+            runs = connection.execute(
+                "SELECT job, count(*) FROM core_periodicjobrun GROUP BY job ORDER BY job").fetchall()
+            tasks = connection.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult").fetchone()[0]
+        assert runs == [("core.prune_task_results", 1), ("core.purge_idempotency_records", 1)]
+        assert tasks == 2
+    finally:
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
