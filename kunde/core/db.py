@@ -134,6 +134,16 @@ def fts5_expression(match: TextMatch, visibility: Visibility) -> str:
     return expression
 
 
+SCOPE_CANDIDATES = 1000
+
+
+@dataclass
+class _Candidates:
+    rows: list[EntryRow]
+    complete: bool
+    last_rowid: int | None
+
+
 class SqliteFullText:
     """FTS5 over `core_searchentry` (external content, kept in sync by triggers)."""
 
@@ -142,19 +152,67 @@ class SqliteFullText:
 
     def find(self, match: TextMatch, visibility: Visibility, *, limit: int,
              exclude: Sequence[int] = ()) -> list[EntryRow]:
-        """Newest-indexed first; FTS5 walks its doclists backwards and stops at `limit`."""
-        if not visibility.everything and not visibility.tokens:
+        """Newest-indexed first; FTS5 walks its doclists backwards and stops at `limit`.
+
+        A scoped search first checks the newest `SCOPE_CANDIDATES` matches against the
+        entry's owner and team (cheap when much of the data is visible, as for a team
+        member); only if they hold too few visible hits does the index apply the scope
+        tokens to the older rest (cheap when little is visible). The scope token of a big
+        team is a long doclist: reading it would cost milliseconds in every tier.
+        """
+        if visibility.everything:
+            return self._select(fts5_expression(match, visibility), limit=limit, exclude=exclude)
+        if not visibility.tokens:
             return []
-        not_in = ""
-        params: list[Any] = [fts5_expression(match, visibility)]
+        found = self._newest_visible(fts5_expression(match, Visibility(everything=True)),
+                                     visibility, limit=limit, exclude=exclude)
+        if found.complete:
+            return found.rows
+        return found.rows + self._select(
+            fts5_expression(match, visibility), limit=limit - len(found.rows), exclude=exclude,
+            below=found.last_rowid,
+        )
+
+    def _select(self, expression: str, *, limit: int, exclude: Sequence[int] = (),
+                below: int | None = None) -> list[EntryRow]:
+        params: list[Any] = [expression]
+        where = ""
+        if below is not None:
+            where += " AND f.rowid < %s"
+            params.append(below)
         if exclude:
-            not_in = f" AND f.rowid NOT IN ({', '.join('%s' for _ in exclude)})"
+            where += f" AND f.rowid NOT IN ({', '.join('%s' for _ in exclude)})"
             params.extend(exclude)
         params.append(limit)
-        sql = _FTS5_SELECT + f" MATCH %s{not_in} ORDER BY f.rowid DESC LIMIT %s"
+        sql = _FTS5_SELECT + f" MATCH %s{where} ORDER BY f.rowid DESC LIMIT %s"
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
             return [EntryRow(*row) for row in cursor.fetchall()]
+
+    def _newest_visible(self, expression: str, visibility: Visibility, *, limit: int,
+                        exclude: Sequence[int]) -> _Candidates:
+        teams = ", ".join("%s" for _ in visibility.team_ids)
+        visible = "e.owner_id = %s" + (f" OR e.team_id IN ({teams})" if teams else "")
+        sql = (
+            _FTS5_SELECT.replace("SELECT e.id,", f"SELECT ({visible}) AS visible, e.id,", 1)
+            + " MATCH %s ORDER BY f.rowid DESC LIMIT %s"
+        )
+        params = [visibility.owner_id, *visibility.team_ids, expression, SCOPE_CANDIDATES]
+        excluded = set(exclude)
+        rows: list[EntryRow] = []
+        seen = 0
+        last_rowid = None
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            # Rows are stepped lazily: stopping early leaves the rest of the match unread.
+            for is_visible, *row in cursor:
+                seen += 1
+                last_rowid = row[0]
+                if is_visible and row[0] not in excluded:
+                    rows.append(EntryRow(*row))
+                    if len(rows) >= limit:
+                        return _Candidates(rows, complete=True, last_rowid=last_rowid)
+        return _Candidates(rows, complete=seen < SCOPE_CANDIDATES, last_rowid=last_rowid)
 
     def find_similar(self, text: str, visibility: Visibility, *, limit: int,
                      exclude: Sequence[int] = ()) -> list[EntryRow]:

@@ -349,13 +349,12 @@ def plan(query: str) -> list[TextMatch]:
     groups = parse_query(query)
     if groups:
         exact = tuple(tuple(Phrase(tokens) for tokens in group) for group in groups)
-        prefix = tuple(tuple(Phrase(tokens, prefix=True) for tokens in group) for group in groups)
-        tiers += [
-            TextMatch(exact, names_only=True),
-            TextMatch(exact),
-            TextMatch(prefix, names_only=True),
-            TextMatch(prefix),
-        ]
+        tiers += [TextMatch(exact, names_only=True), TextMatch(exact)]
+        # A number typed as digits is matched by the phone tier above (and exactly, as a
+        # postal code); a prefix of "0176" would merge the doclists of every mobile number.
+        if not digits:
+            prefix = tuple(tuple(Phrase(tokens, prefix=True) for tokens in group) for group in groups)
+            tiers += [TextMatch(prefix, names_only=True), TextMatch(prefix)]
     return tiers
 
 

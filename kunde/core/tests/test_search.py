@@ -185,6 +185,19 @@ def test_the_limit_counts_visible_hits_only(world):
     assert len(found(world.owner, "Schulz", limit=20)) == 20
 
 
+@pytest.mark.skipif("not db.is_sqlite()")
+def test_sparse_visibility_hands_the_scope_to_the_index(world, monkeypatch):
+    """When the newest matches are all invisible, the FTS5 scope tokens find the rest."""
+    monkeypatch.setattr(db, "SCOPE_CANDIDATES", 4)
+    visible = [make_person(world.other_team, first_name="Olaf", last_name="Schulz") for _ in range(3)]
+    for _ in range(6):
+        make_person(world.owner, first_name="Olaf", last_name="Schulz")
+    expected = [person_key(p) for p in reversed(visible)]
+    assert found(world.other_team, "Schulz", limit=2) == expected[:2]
+    assert found(world.other_team, "Schulz") == expected
+    assert found(world.other_team, "Olaf Sch") == expected
+
+
 def test_a_user_without_a_role_finds_nothing(world):
     stranger = make_user(Role.MEMBER, username="stranger")
     stranger.role = None
