@@ -35,7 +35,7 @@ class ApiTokenForm(KundeForm):
     name = forms.CharField(label=_("Name"), max_length=100,
                            help_text=_("What the token is for, e.g. “ERP sync”."))
     scope = forms.ChoiceField(label=_("Scope"), choices=ApiToken.TokenScope.choices,
-                              initial=ApiToken.TokenScope.READ, widget=forms.RadioSelect)
+                              initial=ApiToken.TokenScope.READ)
     expires_on = forms.DateField(
         label=_("Expires on"), required=False, initial=_default_expiry,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

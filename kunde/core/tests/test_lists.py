@@ -78,7 +78,11 @@ def test_filters_apply_and_show_in_form(client, world, people):
     client.force_login(world.admin)
     response = client.get(URL, {"tag": "VIP"})
     assert names(response) == ["Vera Vip"]
-    assert 'name="tag" value="VIP"' in response.content.decode()
+    html = response.content.decode()
+    assert 'name="tag" value="VIP"' in html
+    # On a phone the filter panel is folded away, unless a filter is active.
+    assert "list-filters collapse d-lg-block show" in html
+    assert "list-filters collapse d-lg-block show" not in client.get(URL, {"sort": "-name"}).content.decode()
 
 
 def test_owner_filter_is_a_select_of_users(client, world, people):

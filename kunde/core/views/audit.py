@@ -133,6 +133,18 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     return found if isinstance(found, models.Field) else None
 
 
+def _fallback_label(model: type[models.Model] | None, name: str) -> str:
+    """A label for a change key that is no concrete field (e.g. `emails`, a reverse relation)."""
+    if model is not None:
+        try:
+            related = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            related = None
+        if related is not None and related.related_model is not None and related.one_to_many:
+            return str(related.related_model._meta.verbose_name_plural).capitalize()
+    return name.replace("_", " ").capitalize()
+
+
 def _is_foreign_key(field: models.Field | None) -> TypeGuard[models.Field]:
     return field is not None and bool(field.many_to_one or field.one_to_one) and field.related_model is not None
 
@@ -199,7 +211,7 @@ def describe(entries: list[AuditEntry], viewer: User | None = None) -> list[Audi
                 extra = [(str(EXTRA_LABELS.get(k, k)), _text(v, None, names)) for k, v in (pair or {}).items()]
                 continue
             field = _field(model, name)
-            label = str(field.verbose_name).capitalize() if field is not None else name
+            label = str(field.verbose_name).capitalize() if field is not None else _fallback_label(model, name)
             before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
             lines.append(ChangeLine(label=label, before=_text(before, field, names), after=_text(after, field, names)))
         entry.lines = lines  # type: ignore[attr-defined]
@@ -247,8 +259,9 @@ class AuditListView(AdminRequiredMixin, FilteredListView):
         Column("object", _("Object"), template="core/cells/audit_object.html",
                export_value=lambda e: f"{e.object_type}#{e.object_id}" if e.object_id else e.object_type),
         Column("object_repr", _("Name"), accessor="object_repr", template="core/cells/audit_repr.html"),
-        Column("changes", _("Changes"), template="core/cells/audit_changes.html", export_value=_changes_text),
-        Column("request_id", _("Request id"), accessor="request_id", template="core/cells/code.html"),
+        Column("changes", _("Changes"), template="core/cells/audit_changes.html", export_value=_changes_text,
+               css_class="audit-changes-cell"),
+        Column("request_id", _("Request id"), accessor="request_id", template="core/cells/request_id.html"),
     ]
 
     def get_page(self, params: Any) -> tuple[Page, KundeFilterSet]:

@@ -74,7 +74,7 @@ from kunde.core import export as export_service
 from kunde.core import saved_views
 from kunde.core.custom_fields import definitions_for
 from kunde.core.exceptions import PermissionDenied
-from kunde.core.filters import FilterError, KundeFilterSet
+from kunde.core.filters import RESERVED, FilterError, KundeFilterSet
 from kunde.core.models import CustomFieldDefinition, model_label
 from kunde.core.pagination import MAX_PAGE_SIZE, Page
 from kunde.core.permissions import Action, Scope, can_create, scope_for, team_ids
@@ -231,7 +231,7 @@ class UserLabelChoiceField(forms.ModelChoiceField):
 
 class ChangeOwnerForm(BulkForm):
     owner = UserLabelChoiceField(
-        label=_("New owner"), queryset=User.objects.none(),
+        label=_("New owner"), queryset=User.objects.none(), empty_label="—",
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
 
@@ -288,6 +288,11 @@ def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
 
 def _simplify(field: forms.Field) -> None:
     """Give yes/no and date-time filters widgets whose empty state sends nothing."""
+    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        field.choices = [("", "—") if value == "" else (value, label)  # type: ignore[attr-defined]
+                         for value, label in field.choices]  # type: ignore[attr-defined]
+    if isinstance(field, forms.ModelChoiceField):
+        field.empty_label = "—"
     if isinstance(field.widget, forms.NullBooleanSelect):
         # Its "unknown" option would put `x=unknown` into every filtered URL.
         field.widget = forms.Select(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))])
@@ -515,6 +520,7 @@ class FilteredListView(LoginRequiredMixin, View):
             "results_template_name": self.results_template_name,
             "partial": self.is_partial(),
             "filter_form": self.get_filter_form(filterset),
+            "filters_active": any(k not in RESERVED for k, _v in _values(params)),
             "sort_key": sort_key,
             "page_size": params.get("page_size", ""),
             "headers": self.headers(params, filterset) if not error else [
