@@ -352,3 +352,14 @@ def test_bulk_with_invalid_form_changes_nothing(client, world):
     response = bulk(client, "add_tags", [world.person.pk], tags=" , ")
     assert flashed(response) == ["Add tag: Enter at least one tag."]
     assert tags_of(world.person) == []
+
+
+def test_filter_selects_have_one_empty_choice(client, world):
+    client.force_login(world.admin)
+    html = client.get(URL).content.decode()
+    assert "---------" not in html
+    language = html.split('name="preferred_language"', 1)[1].split("</select>", 1)[0]
+    assert language.count('<option value=""') == 1
+    assert '<option value="" selected>—</option>' in language
+    works_at = html.split('name="has_organisation"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]*)"', works_at) == ["", "true", "false"]

@@ -133,15 +133,8 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     return found if isinstance(found, models.Field) else None
 
 
-def _fallback_label(model: type[models.Model] | None, name: str) -> str:
+def _fallback_label(name: str) -> str:
     """A label for a change key that is no concrete field (e.g. `emails`, a reverse relation)."""
-    if model is not None:
-        try:
-            related = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            related = None
-        if related is not None and related.related_model is not None and related.one_to_many:
-            return str(related.related_model._meta.verbose_name_plural).capitalize()
     return name.replace("_", " ").capitalize()
 
 
@@ -211,7 +204,7 @@ def describe(entries: list[AuditEntry], viewer: User | None = None) -> list[Audi
                 extra = [(str(EXTRA_LABELS.get(k, k)), _text(v, None, names)) for k, v in (pair or {}).items()]
                 continue
             field = _field(model, name)
-            label = str(field.verbose_name).capitalize() if field is not None else _fallback_label(model, name)
+            label = str(field.verbose_name).capitalize() if field is not None else _fallback_label(name)
             before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
             lines.append(ChangeLine(label=label, before=_text(before, field, names), after=_text(after, field, names)))
         entry.lines = lines  # type: ignore[attr-defined]

@@ -286,19 +286,20 @@ def _custom_field(definition: CustomFieldDefinition) -> forms.Field:
     return forms.CharField(label=label, required=False)
 
 
-def _simplify(field: forms.Field) -> None:
-    """Give yes/no and date-time filters widgets whose empty state sends nothing."""
-    if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
-        field.choices = [("", "—") if value == "" else (value, label)  # type: ignore[attr-defined]
-                         for value, label in field.choices]  # type: ignore[attr-defined]
+def _simplify(field: forms.Field) -> forms.Field:
+    """Return the field as the filter form shows it: one "—" empty choice, plain yes/no and day inputs."""
     if isinstance(field, forms.ModelChoiceField):
         field.empty_label = "—"
+    elif isinstance(field, forms.ChoiceField):
+        options = [(value, label) for value, label in list(field.choices) if value != ""]  # type: ignore[arg-type,misc]
+        return forms.ChoiceField(label=field.label, required=False, choices=[("", "—"), *options])
     if isinstance(field.widget, forms.NullBooleanSelect):
         # Its "unknown" option would put `x=unknown` into every filtered URL.
         field.widget = forms.Select(choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))])
     elif isinstance(field, forms.DateTimeField) and type(field.widget) is forms.DateTimeInput:
         # A day is what people filter by; an ISO date is a valid date-time filter value.
         field.widget = forms.DateInput(attrs={"type": "date"})
+    return field
 
 
 def _style(field: forms.Field) -> None:
@@ -478,9 +479,9 @@ class FilteredListView(LoginRequiredMixin, View):
                 name = f"cf_{definition.key}"
                 if self.filter_fields is None or name in self.filter_fields:
                     form.fields[name] = _custom_field(definition)
-        for field in form.fields.values():
-            _simplify(field)
-            _style(field)
+        for name, field in list(form.fields.items()):
+            form.fields[name] = _simplify(field)
+            _style(form.fields[name])
         return form
 
     def headers(self, params: QueryDict, filterset: KundeFilterSet) -> list[Header]:
