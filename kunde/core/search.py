@@ -25,6 +25,8 @@ so that "muller", "müller" and "mueller" all find him.
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Q
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -259,39 +262,75 @@ def remove(instance: models.Model) -> None:
                 reindex(dependent)
 
 
-def iter_documents(registration: Registration, *, batch_size: int = 1000) -> Iterator[list[tuple[Any, ...]]]:
-    """Batches of `entry_values` rows for every indexable record, in primary-key order."""
-    last_pk: Any = None
+_NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def iter_documents(registration: Registration, *,
+                   batch_size: int = 1000) -> Iterator[tuple[dt.datetime, tuple[Any, ...]]]:
+    """(last change, `entry_values` row) of every indexable record, oldest change first.
+
+    Models without `updated_at` come in primary-key order, as if never changed.
+    """
+    meta: Any = registration.model._meta
+    dated = any(f.name == "updated_at" for f in meta.concrete_fields)
+    ordering = ("updated_at", "pk") if dated else ("pk",)
+    last: tuple[Any, ...] | None = None
     while True:
-        queryset = registration.queryset().order_by("pk")
-        if last_pk is not None:
-            queryset = queryset.filter(pk__gt=last_pk)
+        queryset = registration.queryset().order_by(*ordering)
+        if last is not None:
+            after = Q(pk__gt=last[-1])
+            if dated:
+                after = Q(updated_at__gt=last[0]) | (Q(updated_at=last[0]) & after)
+            queryset = queryset.filter(after)
         batch = list(queryset[:batch_size])
         if not batch:
             return
-        rows = []
         for instance in batch:
             fields = _entry_fields(registration, instance, registration.document(instance))
-            rows.append(tuple(fields[column] for column in db.ENTRY_COLUMNS))
-        yield rows
-        last_pk = batch[-1].pk
+            changed = instance.updated_at if dated else _NEVER
+            yield changed, tuple(fields[column] for column in db.ENTRY_COLUMNS)
+        last = (batch[-1].updated_at, batch[-1].pk) if dated else (batch[-1].pk,)
 
 
 def rebuild(*, types: Sequence[str] | None = None,
-            progress: Callable[[Registration, int], None] | None = None) -> int:
-    """Rewrite the index of every registered model (or of `types`); return the entry count."""
+            progress: Callable[[Registration, int], None] | None = None,
+            batch_size: int = 1000) -> int:
+    """Rewrite the index of every registered model (or of `types`); return the entry count.
+
+    Records of all types are written in the order they last changed, so that "most
+    recently changed first" within a ranking tier holds after a rebuild too.
+    """
     from kunde.core.models import SearchEntry
 
     chosen = [r for r in registrations() if types is None or r.type in types]
+    streams = [
+        ((changed, row, registration) for changed, row in iter_documents(registration))
+        for registration in chosen
+    ]
     written = 0
     with bulk_load():
         SearchEntry.objects.filter(object_type__in=[r.object_type for r in chosen]).delete()
-        for registration in chosen:
-            for rows in iter_documents(registration):
-                bulk_insert(rows)
-                written += len(rows)
-                if progress is not None:
-                    progress(registration, len(rows))
+        batch: list[tuple[Any, ...]] = []
+        counts: dict[str, int] = {}
+        for _changed, row, registration in heapq.merge(*streams, key=lambda item: item[0]):
+            batch.append(row)
+            counts[registration.type] = counts.get(registration.type, 0) + 1
+            if len(batch) >= batch_size:
+                written += _flush(batch, counts, progress)
+        written += _flush(batch, counts, progress)
+    return written
+
+
+def _flush(batch: list[tuple[Any, ...]], counts: dict[str, int],
+           progress: Callable[[Registration, int], None] | None) -> int:
+    written = len(batch)
+    if batch:
+        bulk_insert(batch)
+    if progress is not None:
+        for type_name, count in counts.items():
+            progress(next(r for r in _registry.values() if r.type == type_name), count)
+    batch.clear()
+    counts.clear()
     return written
 
 

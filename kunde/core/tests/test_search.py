@@ -284,6 +284,17 @@ def test_the_reindex_command_rebuilds_the_index(world):
     assert len(found(world.owner, "Danach")) == 1
 
 
+def test_a_rebuild_keeps_the_most_recently_changed_record_first(world):
+    person = make_person(world.owner, first_name="Ida", last_name="Schulz")
+    organisation = make_organisation(world.owner, name="Schulz Bau")
+    person_update(actor=world.owner, person=person, expected_version=person.version,
+                  changes={"first_name": "Ina"})
+    before = found(world.owner, "Schulz")
+    assert before == [person_key(person), org_key(organisation)]
+    call_command("reindex", stdout=io.StringIO(), progress=False)
+    assert found(world.owner, "Schulz") == before
+
+
 @pytest.mark.skipif("not db.is_postgresql()")
 def test_postgresql_finds_misspelt_names(world):
     assert found(world.owner, "Mueler") == [person_key(world.person)]
