@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from kunde.contacts import choices
 from kunde.contacts.models import Organisation, Person
@@ -17,27 +18,31 @@ def _by_city(queryset: QuerySet, name: str, value: str) -> QuerySet:
 def _by_email_domain(queryset: QuerySet, name: str, value: str) -> QuerySet:
     if not value:
         return queryset
-    return queryset.filter(emailaddresses__email__iendswith="@" + value.strip().lstrip("@")).distinct()
+    return queryset.filter(emails__email__iendswith="@" + value.strip().lstrip("@")).distinct()
 
 
 class PersonFilter(KundeFilterSet):
     """Filters and sort orders of the people list."""
 
-    tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
-    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label="Lifecycle stage")
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
-    team = django_filters.NumberFilter(field_name="team_id", label="Team (id)")
-    organisation = django_filters.NumberFilter(field_name="employments__organisation_id", label="Organisation (id)")
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label=_("Lifecycle stage"))
+    owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
+    team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))
+    organisation = django_filters.NumberFilter(field_name="employments__organisation_id", label=_("Organisation"))
     has_organisation = django_filters.BooleanFilter(
-        field_name="employments", lookup_expr="isnull", exclude=True, label="Works at an organisation",
+        field_name="employments", lookup_expr="isnull", exclude=True, label=_("Works at an organisation"),
     )
-    preferred_language = django_filters.ChoiceFilter(choices=choices.Language.choices)
-    preferred_channel = django_filters.ChoiceFilter(choices=choices.Channel.choices)
-    city = django_filters.CharFilter(method=_by_city, label="City")
-    email_domain = django_filters.CharFilter(method=_by_email_domain, label="E-mail domain")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    birthday_month = django_filters.NumberFilter(field_name="birthday", lookup_expr="month")
+    preferred_language = django_filters.ChoiceFilter(choices=choices.Language.choices, label=_("Preferred language"))
+    preferred_channel = django_filters.ChoiceFilter(choices=choices.Channel.choices, label=_("Preferred channel"))
+    city = django_filters.CharFilter(method=_by_city, label=_("City"))
+    email_domain = django_filters.CharFilter(method=_by_email_domain, label=_("E-mail domain"))
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created from")
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created before")
+    )
+    birthday_month = django_filters.NumberFilter(field_name="birthday", lookup_expr="month", label=_("Birthday month"))
 
     sort_orders = {
         "name": ("last_name", "first_name", "id"),
@@ -58,17 +63,21 @@ class PersonFilter(KundeFilterSet):
 class OrganisationFilter(KundeFilterSet):
     """Filters and sort orders of the organisation list."""
 
-    tag = django_filters.CharFilter(field_name="tags__name", label="Tag")
-    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label="Lifecycle stage")
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner (user id)")
-    team = django_filters.NumberFilter(field_name="team_id", label="Team (id)")
-    industry = django_filters.CharFilter(field_name="industry", lookup_expr="iexact")
-    size = django_filters.ChoiceFilter(choices=choices.CompanySize.choices)
-    legal_form = django_filters.ChoiceFilter(choices=choices.LegalForm.choices)
-    parent = django_filters.NumberFilter(field_name="parent_id", label="Parent organisation (id)")
-    city = django_filters.CharFilter(method=_by_city, label="City")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
+    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label=_("Lifecycle stage"))
+    owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
+    team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))
+    industry = django_filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("Industry"))
+    size = django_filters.ChoiceFilter(choices=choices.CompanySize.choices, label=_("Size"))
+    legal_form = django_filters.ChoiceFilter(choices=choices.LegalForm.choices, label=_("Legal form"))
+    parent = django_filters.NumberFilter(field_name="parent_id", label=_("Parent organisation"))
+    city = django_filters.CharFilter(method=_by_city, label=_("City"))
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Created from")
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created before")
+    )
 
     sort_orders = {
         "name": ("name", "id"),

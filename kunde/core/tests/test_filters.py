@@ -70,3 +70,9 @@ def test_list_is_scoped(world):
     make_person(world.other_team, last_name="Fremd")
     names = {p.last_name for p in person_list(world.owner, {})}
     assert names == {"Müller"}
+
+
+def test_filter_by_email_domain(world):
+    other = make_person(world.owner, last_name="Andere", emails=[{"email": "a@topp-desk.de"}])
+    assert list(person_list(world.admin, {"email_domain": "gunther-glas.de"})) == [world.person]
+    assert list(person_list(world.admin, {"email_domain": "@topp-desk.de"})) == [other]
