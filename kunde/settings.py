@@ -119,8 +119,8 @@ SQLITE_OPTIONS = {
         "PRAGMA synchronous=NORMAL;"
         "PRAGMA foreign_keys=ON;"
         "PRAGMA busy_timeout=20000;"
-        "PRAGMA cache_size=-64000;"
-        "PRAGMA mmap_size=268435456;"
+        "PRAGMA cache_size=-16000;"
+        "PRAGMA mmap_size=134217728;"
         "PRAGMA temp_store=MEMORY;"
     ),
 }

@@ -12,7 +12,7 @@ from kunde.accounts.models import User
 from kunde.contacts.filters import OrganisationFilter, PersonFilter
 from kunde.contacts.models import Employment, Organisation, Person
 from kunde.core.pagination import Page, keyset_page, page_size
-from kunde.core.permissions import Action
+from kunde.core.permissions import Action, scope_branches
 
 
 def _current_employments(user: User) -> Prefetch:
@@ -47,7 +47,7 @@ def person_page(user: User, params: Mapping[str, Any]) -> tuple[Page, PersonFilt
         .prefetch_related("emails", "phones", "tags", _current_employments(user))
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
-                       size=page_size(params.get("page_size")))
+                       size=page_size(params.get("page_size")), branches=scope_branches(user, Action.VIEW, Person))
     return page, filterset
 
 
@@ -113,7 +113,8 @@ def organisation_page(user: User, params: Mapping[str, Any]) -> tuple[Page, Orga
         .prefetch_related("tags", "addresses")
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
-                       size=page_size(params.get("page_size")))
+                       size=page_size(params.get("page_size")),
+                       branches=scope_branches(user, Action.VIEW, Organisation))
     return page, filterset
 
 

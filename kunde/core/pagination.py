@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,8 @@ def _decode(cursor: str) -> tuple[list[Any], str]:
 
 def _after(ordering: tuple[str, ...], values: list[Any], reverse: bool) -> Q:
     """Rows strictly after `values` in `ordering` (or before, when `reverse`)."""
+    if any(value is None for value in values):
+        raise FilterError({"cursor": ["This sort order cannot page past rows without a value."]})
     condition = Q(pk__in=[])
     for index, field in enumerate(ordering):
         name = field.lstrip("-")
@@ -67,7 +70,12 @@ def _after(ordering: tuple[str, ...], values: list[Any], reverse: bool) -> Q:
         for previous, value in zip(ordering[:index], values[:index], strict=True):
             step &= Q(**{previous.lstrip("-"): value})
         condition |= step
-    return condition
+    # The redundant bound on the leading column lets the database seek into the index;
+    # with the OR chain alone SQLite scans from the index start (measured at 1M rows:
+    # 460 ms for a deep page without the bound, 1 ms with it).
+    leading = ordering[0].lstrip("-")
+    descending = ordering[0].startswith("-") != reverse
+    return Q(**{f"{leading}__{'lte' if descending else 'gte'}": values[0]}) & condition
 
 
 def _flip(ordering: tuple[str, ...]) -> tuple[str, ...]:
@@ -85,10 +93,35 @@ def page_size(raw: Any) -> int:
     return max(1, min(size, MAX_PAGE_SIZE))
 
 
+def _first_rows(ordered: models.QuerySet, branches: Sequence[Q] | None, limit: int) -> list[Any]:
+    """The first `limit` rows of `ordered`, read branch by branch when `branches` are given.
+
+    `branches` are conditions whose OR the queryset already applies (a team member's
+    "owner is me OR team is mine"). One ordered index walk per branch, then the page from
+    the union of their ids, is far cheaper than letting the database sort every row of
+    the OR: measured at 1M people, 0.5 ms instead of 115-400 ms.
+    """
+    if not branches or len(branches) < 2:
+        return list(ordered[:limit])
+    ids: set[Any] = set()
+    for branch in branches:
+        ids.update(ordered.filter(branch).values_list("pk", flat=True)[:limit])
+    return list(ordered.filter(pk__in=ids)[:limit])
+
+
 def keyset_page(
-    queryset: models.QuerySet, *, ordering: tuple[str, ...], cursor: str | None, size: int
+    queryset: models.QuerySet,
+    *,
+    ordering: tuple[str, ...],
+    cursor: str | None,
+    size: int,
+    branches: Sequence[Q] | None = None,
 ) -> Page:
-    """Return one page of `queryset` in `ordering`, starting after `cursor`."""
+    """Return one page of `queryset` in `ordering`, starting after `cursor`.
+
+    `branches` (from `core.permissions.scope_branches`) only change how the page is read,
+    never which rows are in it: the queryset must already be scoped.
+    """
     fields = [f.lstrip("-") for f in ordering]
     if cursor:
         values, direction = _decode(cursor)
@@ -99,7 +132,7 @@ def keyset_page(
     else:
         backwards = False
     order = _flip(ordering) if backwards else ordering
-    rows = list(queryset.order_by(*order)[: size + 1])
+    rows = _first_rows(queryset.order_by(*order), branches, size + 1)
     has_more = len(rows) > size
     rows = rows[:size]
     if backwards:

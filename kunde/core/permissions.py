@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from kunde.accounts.models import User
@@ -25,10 +26,10 @@ class Action(StrEnum):
 
 
 class Scope(models.TextChoices):
-    ALL = "all", "All records"
-    TEAM = "team", "Own team's records"
-    OWN = "own", "Own records"
-    NONE = "none", "No records"
+    ALL = "all", _("All records")
+    TEAM = "team", _("Own team's records")
+    OWN = "own", _("Own records")
+    NONE = "none", _("No records")
 
 
 def scope_for(user: User | Any, action: Action | str) -> Scope:
@@ -72,6 +73,18 @@ def scope_q(user: User, action: Action | str, paths: tuple[str, ...]) -> Q | Non
         if scope is Scope.TEAM:
             combined |= Q(**{f"{path}team_id__in": team_ids(user)})
     return combined
+
+
+def scope_branches(user: User | Any, action: Action | str, model: type[models.Model]) -> list[Q] | None:
+    """The OR-branches of `user`'s scope over `model`, one per index to walk, or None.
+
+    Only a "team" scope over a model with its own owner/team has several branches (owner
+    is me; team is each of mine); lists use them to read a page branch by branch.
+    """
+    paths: tuple[str, ...] = getattr(model, "scope_paths", ("",))
+    if paths != ("",) or scope_for(user, action) is not Scope.TEAM:
+        return None
+    return [Q(owner_id=user.pk), *(Q(team_id=team) for team in team_ids(user))]
 
 
 def can_create(user: User | Any) -> bool:

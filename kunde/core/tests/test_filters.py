@@ -76,3 +76,33 @@ def test_filter_by_email_domain(world):
     other = make_person(world.owner, last_name="Andere", emails=[{"email": "a@topp-desk.de"}])
     assert list(person_list(world.admin, {"email_domain": "gunther-glas.de"})) == [world.person]
     assert list(person_list(world.admin, {"email_domain": "@topp-desk.de"})) == [other]
+
+
+def test_team_member_pages_read_branch_by_branch_match_the_plain_scope(world):
+    """Reading a team member's list per scope branch yields exactly the scoped rows, in order."""
+    from kunde.accounts.models import Role
+    from kunde.contacts.models import Person
+    from kunde.contacts.services import person_update
+    from kunde.core.permissions import scope_branches
+
+    # The teammate owns a record filed under the other team: visible through "owner is me" only.
+    own_elsewhere = make_person(world.teammate, last_name="Adler", team=world.team_b)
+    for index in range(6):
+        make_person(world.owner, last_name=f"Team{index}")
+    make_person(world.other_team, last_name="Unsichtbar")
+    moved = make_person(world.owner, last_name="Zander")
+    person_update(actor=world.admin, person=moved, expected_version=1, changes={"team": world.team_b})
+    assert world.teammate.role.key == Role.MEMBER
+    assert len(scope_branches(world.teammate, "view", Person)) == 2
+
+    seen, cursor = [], None
+    while True:
+        page, _filters = person_page(world.teammate, {"page_size": "3", "cursor": cursor})
+        seen += [p.last_name for p in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    expected = [p.last_name for p in Person.objects.for_user(world.teammate).order_by("last_name", "first_name", "id")]
+    assert seen == expected
+    assert "Adler" in seen and "Zander" not in seen and "Unsichtbar" not in seen
+    assert own_elsewhere.team == world.team_b
