@@ -32,6 +32,8 @@ class Role(models.Model):
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -43,12 +45,15 @@ class Team(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     lead = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.User", verbose_name=_("team lead"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -71,6 +76,8 @@ class User(AbstractUser):
     }
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["username"]
 
     def __str__(self) -> str:
@@ -107,6 +114,8 @@ class ApiToken(models.Model):
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

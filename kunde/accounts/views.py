@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -118,7 +118,7 @@ class UserListView(AdminRequiredMixin, FilteredListView):
     """Every user, filterable by role, team and active flag."""
 
     list_key = "accounts.user"
-    title = _lazy("Users")
+    title = gettext_lazy("Users")
     filterset_class = UserFilter
     page_selector = user_page
     export_selector = user_list
@@ -127,17 +127,17 @@ class UserListView(AdminRequiredMixin, FilteredListView):
     template_name = "core/admin/list.html"
     admin_section = "users"
     create_url = reverse_lazy("admin_user_create")
-    create_label = _lazy("New user")
+    create_label = gettext_lazy("New user")
     columns = [
-        Column("username", _lazy("Username"), accessor="username", sort="username",
+        Column("username", gettext_lazy("Username"), accessor="username", sort="username",
                template="accounts/admin/cells/user_link.html"),
-        Column("name", _lazy("Name"), accessor="get_full_name", sort="name"),
-        Column("email", _lazy("E-mail"), accessor="email"),
-        Column("role", _lazy("Role"), accessor="role"),
-        Column("teams", _lazy("Teams"), accessor="teams"),
-        Column("active", _lazy("Active"), accessor="is_active"),
-        Column("last_login", _lazy("Last login"), accessor="last_login"),
-        Column("joined", _lazy("Joined"), accessor="date_joined", sort="joined"),
+        Column("name", gettext_lazy("Name"), accessor="get_full_name", sort="name"),
+        Column("email", gettext_lazy("E-mail"), accessor="email"),
+        Column("role", gettext_lazy("Role"), accessor="role"),
+        Column("teams", gettext_lazy("Teams"), accessor="teams"),
+        Column("active", gettext_lazy("Active"), accessor="is_active"),
+        Column("last_login", gettext_lazy("Last login"), accessor="last_login"),
+        Column("joined", gettext_lazy("Joined"), accessor="date_joined", sort="joined"),
     ]
 
 

@@ -56,7 +56,8 @@ class Activity(TimeStampedModel, VersionedModel):
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
     mood = models.PositiveSmallIntegerField(_("customer's mood"), null=True, blank=True, choices=Mood.choices)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
     )
     participant_people = models.ManyToManyField(
         Person, verbose_name=_("participants (people)"), blank=True, related_name="participations"
@@ -88,8 +89,9 @@ class Activity(TimeStampedModel, VersionedModel):
     scope_paths = ("person__", "organisation__")
 
     class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         ordering = ["-occurred_at", "-id"]
-        verbose_name_plural = "activities"
         indexes = [
             models.Index(fields=["person", "-occurred_at", "-id"], name="activity_person_timeline"),
             models.Index(fields=["organisation", "-occurred_at", "-id"], name="activity_org_timeline"),

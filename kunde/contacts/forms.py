@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kunde.accounts.models import User
 from kunde.contacts import choices
@@ -177,7 +178,7 @@ class PhoneRowForm(KundeForm):
     """One phone number row (any format; stored as E.164)."""
 
     kind = forms.ChoiceField(label=_("Type"), choices=choices.PhoneKind.choices, initial="work")
-    number = forms.CharField(label=_("Number"), max_length=40, required=False,
+    number = forms.CharField(label=pgettext_lazy("phone", "Number"), max_length=40, required=False,
                              widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}))
     is_primary = forms.BooleanField(label=_("Primary"), required=False)
 

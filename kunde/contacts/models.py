@@ -28,6 +28,8 @@ class LifecycleStage(models.Model):
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("lifecycle stage")
+        verbose_name_plural = _("lifecycle stages")
         ordering = ["position", "key"]
 
     def __str__(self) -> str:
@@ -57,6 +59,8 @@ class Organisation(OwnedRecord):
     personal_data = {"notes": Category.FREE_TEXT, "custom_fields": Category.FREE_TEXT}
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["name", "id"]),
@@ -109,8 +113,9 @@ class Person(OwnedRecord):
     }
 
     class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         ordering = ["last_name", "first_name", "id"]
-        verbose_name_plural = "people"
         indexes = [
             models.Index(fields=["last_name", "first_name", "id"]),
             models.Index(fields=["owner", "last_name", "first_name"]),
@@ -178,6 +183,8 @@ class EmailAddress(ContactPoint):
     email = models.EmailField(_("e-mail"), max_length=254, db_index=True)
 
     class Meta(ContactPoint.Meta):
+        verbose_name = _("e-mail address")
+        verbose_name_plural = _("e-mail addresses")
         ordering = ["-is_primary", "id"]
 
     def __str__(self) -> str:
@@ -194,6 +201,8 @@ class PhoneNumber(ContactPoint):
     number = models.CharField(_("number"), max_length=20, db_index=True)
 
     class Meta(ContactPoint.Meta):
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
         ordering = ["-is_primary", "id"]
 
     def __str__(self) -> str:
@@ -218,8 +227,9 @@ class Address(ContactPoint):
     country = models.CharField(_("country"), max_length=2, default="DE")
 
     class Meta(ContactPoint.Meta):
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
         ordering = ["-is_primary", "id"]
-        verbose_name_plural = "addresses"
 
     def __str__(self) -> str:
         return f"{self.street}, {self.postal_code} {self.city}".strip()
@@ -260,6 +270,8 @@ class Employment(TimeStampedModel):
     scope_paths = ("person__",)
 
     class Meta:
+        verbose_name = _("employment")
+        verbose_name_plural = _("employments")
         ordering = ["-end_date", "-start_date", "id"]
         indexes = [models.Index(fields=["organisation", "end_date"])]
 

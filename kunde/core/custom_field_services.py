@@ -7,6 +7,7 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from kunde.core.audit import audit_record, snapshot
@@ -22,7 +23,7 @@ _CHANGEABLE = frozenset({"label", "choices", "required", "position"})
 def custom_field_object_types() -> list[tuple[str, str]]:
     """(label, verbose name) of every model that stores custom fields."""
     types = [
-        (model_label(model), str(model._meta.verbose_name).capitalize())
+        (model_label(model), capfirst(str(model._meta.verbose_name)))
         for model in apps.get_models()
         if issubclass(model, OwnedRecord)
     ]

@@ -112,9 +112,10 @@ class AuditEntry(models.Model):
     personal_data = {"object_repr": Category.FREE_TEXT, "changes": Category.FREE_TEXT}
 
     class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id", "-at"])]
-        verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.object_type}#{self.object_id}"
@@ -128,6 +129,8 @@ class Tag(TimeStampedModel):
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -150,11 +153,13 @@ class CustomFieldDefinition(TimeStampedModel):
     field_type = models.CharField(_("type"), max_length=16, choices=FieldType.choices)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     required = models.BooleanField(_("required"), default=False)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("custom field definition")
+        verbose_name_plural = _("custom field definitions")
         ordering = ["object_type", "position", "key"]
         constraints = [
             models.UniqueConstraint(fields=["object_type", "key"], name="uniq_custom_field_key"),
@@ -177,6 +182,8 @@ class SavedView(TimeStampedModel):
     personal_data = {"query": Category.FREE_TEXT}
 
     class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(fields=["user", "list_key", "name"], name="uniq_saved_view"),
@@ -202,6 +209,8 @@ class IdempotencyRecord(models.Model):
     personal_data = {"response_body": Category.FREE_TEXT}
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="uniq_idempotency_key"),
         ]
@@ -242,6 +251,8 @@ class PeriodicJobRun(models.Model):
     personal_data: dict[str, Category] = {}
 
     class Meta:
+        verbose_name = _("periodic job run")
+        verbose_name_plural = _("periodic job runs")
         ordering = ["-due_at", "job"]
         constraints = [
             models.UniqueConstraint(fields=["job", "due_at"], name="uniq_periodic_job_interval"),
@@ -280,7 +291,8 @@ class SearchEntry(models.Model):
     }
 
     class Meta:
-        verbose_name_plural = "search entries"
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
         constraints = [
             models.UniqueConstraint(fields=["object_type", "object_id"], name="uniq_search_entry"),
         ]

@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kunde.accounts.models import User
@@ -57,7 +58,7 @@ def _to_day(queryset: QuerySet, name: str, value: dt.date | None) -> QuerySet:
 def object_type_choices() -> list[tuple[str, str]]:
     """Every installed Kunde model as an audit object type, by verbose name."""
     choices = [
-        (model._meta.label_lower, str(model._meta.verbose_name).capitalize())
+        (model._meta.label_lower, capfirst(str(model._meta.verbose_name)))
         for model in apps.get_models() if model.__module__.startswith("kunde.")
     ]
     return sorted(choices, key=lambda pair: pair[1])
@@ -133,9 +134,15 @@ def _field(model: type[models.Model] | None, name: str) -> models.Field | None:
     return found if isinstance(found, models.Field) else None
 
 
-def _fallback_label(name: str) -> str:
+def _fallback_label(model: type[models.Model] | None, name: str) -> str:
     """A label for a change key that is no concrete field (e.g. `emails`, a reverse relation)."""
-    return name.replace("_", " ").capitalize()
+    try:
+        found = model._meta.get_field(name) if model is not None else None
+    except FieldDoesNotExist:
+        found = None
+    if found is not None and found.related_model is not None and not isinstance(found.related_model, str):
+        return capfirst(str(found.related_model._meta.verbose_name_plural))
+    return capfirst(name.replace("_", " "))
 
 
 def _is_foreign_key(field: models.Field | None) -> TypeGuard[models.Field]:
@@ -204,13 +211,13 @@ def describe(entries: list[AuditEntry], viewer: User | None = None) -> list[Audi
                 extra = [(str(EXTRA_LABELS.get(k, k)), _text(v, None, names)) for k, v in (pair or {}).items()]
                 continue
             field = _field(model, name)
-            label = str(field.verbose_name).capitalize() if field is not None else _fallback_label(name)
+            label = capfirst(str(field.verbose_name)) if field is not None else _fallback_label(model, name)
             before, after = [*pair, None, None][:2] if isinstance(pair, list) else (None, pair)
             lines.append(ChangeLine(label=label, before=_text(before, field, names), after=_text(after, field, names)))
         entry.lines = lines  # type: ignore[attr-defined]
         entry.extra = extra  # type: ignore[attr-defined]
         entry.action_label = ACTION_LABELS.get(entry.action, entry.action)  # type: ignore[attr-defined]
-        entry.model_label = str(model._meta.verbose_name).capitalize() if model else entry.object_type  # type: ignore[attr-defined]
+        entry.model_label = capfirst(str(model._meta.verbose_name)) if model else entry.object_type  # type: ignore[attr-defined]
     return entries
 
 
@@ -306,7 +313,7 @@ def record_history(request: HttpRequest, object_type: str, object_id: str) -> Ht
     instance = model._base_manager.filter(pk=object_id).first()
     return render(request, "core/history.html", {
         "model": model,
-        "model_label": str(model._meta.verbose_name).capitalize(),
+        "model_label": capfirst(str(model._meta.verbose_name)),
         "instance": instance,
         "object_id": object_id,
         "instance_url": _detail_url(instance),

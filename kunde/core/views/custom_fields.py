@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from kunde.core.custom_field_services import (
     custom_field_create,
@@ -28,17 +28,19 @@ from kunde.core.views.ui import KundeForm, apply_validation_error
 class CustomFieldForm(KundeForm):
     """A custom field definition; key, object type and type are fixed once it exists."""
 
-    object_type = forms.ChoiceField(label=_lazy("Object type"), choices=())
-    label = forms.CharField(label=_lazy("Label"), max_length=100)
-    key = forms.SlugField(label=_lazy("Key"), max_length=50,
-                          help_text=_lazy("Used in filters (cf_<key>) and the API; cannot be changed later."))
-    field_type = forms.ChoiceField(label=_lazy("Type"), choices=CustomFieldDefinition.FieldType.choices)
-    choices = forms.CharField(label=_lazy("Choices"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                              help_text=_lazy("For a choice field: one choice per line."))
-    required = forms.BooleanField(label=_lazy("Required"), required=False,
-                                  help_text=_lazy("Existing records without a value must get one when next saved."))
-    position = forms.IntegerField(label=_lazy("Position"), min_value=0, max_value=999, initial=0,
-                                  help_text=_lazy("Fields are shown in ascending position."))
+    object_type = forms.ChoiceField(label=gettext_lazy("Object type"), choices=())
+    label = forms.CharField(label=gettext_lazy("Label"), max_length=100)
+    key = forms.SlugField(label=gettext_lazy("Key"), max_length=50,
+                          help_text=gettext_lazy("Used in filters (cf_<key>) and the API; cannot be changed later."))
+    field_type = forms.ChoiceField(label=gettext_lazy("Type"), choices=CustomFieldDefinition.FieldType.choices)
+    choices = forms.CharField(label=gettext_lazy("Choices"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                              help_text=gettext_lazy("For a choice field: one choice per line."))
+    required = forms.BooleanField(
+        label=gettext_lazy("Required"), required=False,
+        help_text=gettext_lazy("Existing records without a value must get one when next saved."),
+    )
+    position = forms.IntegerField(label=gettext_lazy("Position"), min_value=0, max_value=999, initial=0,
+                                  help_text=gettext_lazy("Fields are shown in ascending position."))
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
