@@ -68,6 +68,11 @@ class Organisation(OwnedRecord):
             models.Index(fields=["team", "name"]),
             models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["-updated_at", "-id"]),
+            # One ordered walk per scope branch (see core.pagination): owner / team first.
+            models.Index(fields=["owner", "-updated_at", "-id"]),
+            models.Index(fields=["team", "-updated_at", "-id"]),
+            models.Index(fields=["owner", "-created_at", "-id"]),
+            models.Index(fields=["team", "-created_at", "-id"]),
         ]
 
     def __str__(self) -> str:
@@ -122,6 +127,11 @@ class Person(OwnedRecord):
             models.Index(fields=["team", "last_name", "first_name"]),
             models.Index(fields=["-created_at", "-id"]),
             models.Index(fields=["-updated_at", "-id"]),
+            # One ordered walk per scope branch (see core.pagination): owner / team first.
+            models.Index(fields=["owner", "-updated_at", "-id"]),
+            models.Index(fields=["team", "-updated_at", "-id"]),
+            models.Index(fields=["owner", "-created_at", "-id"]),
+            models.Index(fields=["team", "-created_at", "-id"]),
         ]
 
     def __str__(self) -> str:

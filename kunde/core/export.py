@@ -42,7 +42,7 @@ CONTENT_TYPES = {
 CHUNK_SIZE = 1000
 BOM = "\ufeff"
 # The audit action of an export; not one of AuditEntry.Action's record changes.
-EXPORT_ACTION = "export"
+EXPORT_ACTION = AuditEntry.Action.EXPORT
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 forbids these control characters; openpyxl refuses them in cell text.

@@ -95,6 +95,7 @@ class AuditEntry(models.Model):
         UPDATE = "update", _("updated")
         DELETE = "delete", _("deleted")
         RESTORE = "restore", _("restored")
+        EXPORT = "export", _("exported")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -25,7 +25,6 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kunde.accounts.models import User
-from kunde.core.export import EXPORT_ACTION
 from kunde.core.filters import FilterError, KundeFilterSet
 from kunde.core.models import AuditEntry
 from kunde.core.pagination import Page, keyset_page, page_size
@@ -33,7 +32,7 @@ from kunde.core.permissions import is_admin
 from kunde.core.views.admin_area import AdminRequiredMixin
 from kunde.core.views.lists import Column, FilteredListView
 
-ACTION_CHOICES = [*AuditEntry.Action.choices, (EXPORT_ACTION, _("exported"))]
+ACTION_CHOICES = AuditEntry.Action.choices
 ACTION_LABELS = dict(ACTION_CHOICES)
 # Labels of the keys services put into `changes["_extra"]`.
 EXTRA_LABELS = {
