@@ -53,6 +53,21 @@ def is_postgresql(connection: BaseDatabaseWrapper | None = None) -> bool:
     return vendor(connection) == "postgresql"
 
 
+def refresh_statistics(connection: BaseDatabaseWrapper | None = None) -> None:
+    """Refresh the query planner's table statistics (SQLite: a bounded, approximate ANALYZE).
+
+    Without statistics SQLite may pick an index that matches the filter but not the sort,
+    and then sorts a whole team's rows (measured at 1M people: 134 ms-3 s instead of
+    under 1 ms per list page). `analysis_limit` keeps ANALYZE to about a second at 1M rows.
+    PostgreSQL's autovacuum keeps its own statistics current.
+    """
+    connection = connection or default_connection
+    if is_sqlite(connection):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA analysis_limit=1000")
+            cursor.execute("ANALYZE")
+
+
 # --- the engine-neutral match expression ----------------------------------------------
 
 

@@ -3,6 +3,7 @@ saved list views and API idempotency records. No domain lives here."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -208,6 +209,8 @@ class IdempotencyRecord(models.Model):
 
     # A replayed response body holds whatever the API returned, names included.
     personal_data = {"response_body": Category.FREE_TEXT}
+    # How long a key is remembered; older records are purged by a periodic job.
+    RETENTION = dt.timedelta(hours=24)
 
     class Meta:
         verbose_name = _("idempotency record")

@@ -9,17 +9,17 @@ import traceback
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django_tasks import task
 
 from kunde.core.context import request_id_scope
+from kunde.core.db import refresh_statistics
 from kunde.core.jobs import get_job, register_periodic
 from kunde.core.models import IdempotencyRecord, PeriodicJobRun
 
 logger = logging.getLogger("kunde.jobs")
 
-IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 JOB_RUN_RETENTION = dt.timedelta(days=30)
 _DELETE_BATCH = 5000
 
@@ -74,7 +74,7 @@ def _delete_in_batches(queryset: models.QuerySet[Any]) -> int:
 
 def purge_idempotency_records() -> dict[str, int]:
     """Delete stored API idempotency answers older than 24 hours."""
-    cutoff = timezone.now() - IDEMPOTENCY_TTL
+    cutoff = timezone.now() - IdempotencyRecord.RETENTION
     return {"deleted": _delete_in_batches(IdempotencyRecord.objects.filter(created_at__lt=cutoff))}
 
 
@@ -92,6 +92,13 @@ def prune_task_results() -> dict[str, int]:
     return {"task_results": _delete_in_batches(results), "job_runs": _delete_in_batches(runs)}
 
 
+def refresh_database_statistics() -> dict[str, str]:
+    """Keep the query planner's statistics current (see core.db.refresh_statistics)."""
+    refresh_statistics()
+    return {"database": connection.vendor}
+
+
+register_periodic("core.refresh_database_statistics", refresh_database_statistics, every=dt.timedelta(hours=6))
 register_periodic("core.purge_idempotency_records", purge_idempotency_records, every=dt.timedelta(hours=1))
 register_periodic(
     "core.prune_task_results", prune_task_results, every=dt.timedelta(days=1), offset=dt.timedelta(hours=3)

@@ -12,7 +12,6 @@ replays the winner's answer.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import inspect
@@ -32,7 +31,7 @@ from kunde.core.api.errors import ApiError
 from kunde.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
-RETENTION = dt.timedelta(hours=24)
+RETENTION = IdempotencyRecord.RETENTION
 MAX_KEY_LENGTH = 200
 
 _OPENAPI_PARAMETER = {
@@ -86,13 +85,6 @@ def _replay(record: IdempotencyRecord, digest: str) -> HttpResponse:
                             content_type="application/json; charset=utf-8")
     response["Idempotent-Replayed"] = "true"
     return response
-
-
-def idempotency_purge(now: dt.datetime | None = None) -> int:
-    """Delete stored answers older than the retention; return how many (for a periodic job)."""
-    cutoff = (now or timezone.now()) - RETENTION
-    deleted, _details = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
 
 
 def _store(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

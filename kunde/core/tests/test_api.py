@@ -16,6 +16,7 @@ from kunde.accounts.services import api_token_create, api_token_revoke
 from kunde.contacts.models import Person
 from kunde.core.api import idempotency
 from kunde.core.models import AuditEntry, CustomFieldDefinition, IdempotencyRecord
+from kunde.core.tasks import purge_idempotency_records
 from kunde.core.testing.api import API, ApiClient, client_for
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +231,7 @@ def test_records_expire_after_24_hours(world):
     assert second.json()["id"] != first.json()["id"]
     assert IdempotencyRecord.objects.count() == 1
     IdempotencyRecord.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
-    assert idempotency.idempotency_purge() == 1
+    assert purge_idempotency_records() == {"deleted": 1}
     assert not IdempotencyRecord.objects.exists()
 
 

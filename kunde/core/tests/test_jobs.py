@@ -264,3 +264,19 @@ def test_worker_needs_the_database_backend_to_run_tasks():
     """With another task backend the worker says what to run instead."""
     with pytest.raises(CommandError, match="--scheduler-only"):
         call_command("worker", "--batch")
+
+
+@pytest.mark.django_db
+def test_statistics_job_gives_the_planner_statistics_for_the_list_indexes(world):
+    """On SQLite the job fills sqlite_stat1, so list indexes are weighed by real numbers."""
+    from django.db import connection
+
+    from kunde.core.tasks import refresh_database_statistics
+
+    assert refresh_database_statistics() == {"database": connection.vendor}
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'contacts_person'")
+        indexed = {row[0] for row in cursor.fetchall()}
+    assert "contacts_pe_last_na_65e267_idx" in indexed

@@ -24,6 +24,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.db.migrations.executor import MigrationExecutor
 
+from kunde.core.db import refresh_statistics
+
 GRACEFUL_TIMEOUT = 20  # seconds gunicorn gives requests in flight at shutdown
 WORKER_STOP_TIMEOUT = 30  # seconds the background worker gets to finish its task
 _PR_SET_PDEATHSIG = 1
@@ -245,6 +247,9 @@ class Command(BaseCommand):
         if plan:
             self.stdout.write(f"Updating the database ({len(plan)} migrations)…")
         call_command("migrate", interactive=False, verbosity=0)
+        if plan:
+            # New indexes need statistics before the planner weighs them correctly.
+            refresh_statistics(connection)
 
     def _gunicorn_command(self, options: dict[str, Any]) -> list[str]:
         command = [
