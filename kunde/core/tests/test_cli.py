@@ -542,8 +542,9 @@ def test_several_schedulers_enqueue_each_interval_once_on_sqlite(migrated_data, 
     with closing(sqlite3.connect(data / "kunde.sqlite3")) as connection:
         runs = connection.execute("SELECT job, count(*) FROM core_periodicjobrun GROUP BY job ORDER BY job").fetchall()
         tasks = connection.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult").fetchone()[0]
-    assert runs == [("core.prune_task_results", 1), ("core.purge_idempotency_records", 1)]
-    assert tasks == 2
+    assert runs == [("core.prune_task_results", 1), ("core.purge_idempotency_records", 1),
+                    ("core.refresh_database_statistics", 1)]
+    assert tasks == 3
 
 
 @pytest.mark.skipif(TEST_VENDOR != "postgresql", reason="runs in the PostgreSQL pass of the suite")
@@ -563,8 +564,9 @@ def test_several_schedulers_enqueue_each_interval_once_on_postgresql(tmp_path):
             runs = connection.execute(
                 "SELECT job, count(*) FROM core_periodicjobrun GROUP BY job ORDER BY job").fetchall()
             tasks = connection.execute("SELECT count(*) FROM django_tasks_database_dbtaskresult").fetchone()[0]
-        assert runs == [("core.prune_task_results", 1), ("core.purge_idempotency_records", 1)]
-        assert tasks == 2
+        assert runs == [("core.prune_task_results", 1), ("core.purge_idempotency_records", 1),
+                    ("core.refresh_database_statistics", 1)]
+        assert tasks == 3
     finally:
         with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
