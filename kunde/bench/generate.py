@@ -30,6 +30,7 @@ from kunde.contacts.models import (
 )
 from kunde.contacts.search import organisation_document_from_values, person_document_from_values
 from kunde.core import search
+from kunde.core.db import refresh_statistics
 
 BATCH = 20_000
 HISTORY_PER_PERSON = 10
@@ -283,8 +284,8 @@ def generate(customers: int, seed: int, *, progress: bool = True) -> Generated:
     history_started = time.perf_counter()
     history = _history(raw, seed, now, progress=progress)
     history_seconds = time.perf_counter() - history_started
-    raw.execute("PRAGMA optimize")
     _pragmas(raw, bulk=False)
+    refresh_statistics()
     if SearchEntry.objects.count() != customers + org_count:
         raise RuntimeError("The search index does not hold every generated record.")
     return Generated(
