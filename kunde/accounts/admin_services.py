@@ -17,18 +17,11 @@ from django.utils.translation import gettext as _
 from kunde.accounts.defaults import DEFAULT_ROLES
 from kunde.accounts.models import Role, Team, User
 from kunde.core.audit import audit_record, snapshot
-from kunde.core.exceptions import PermissionDenied
 from kunde.core.models import AuditEntry
-from kunde.core.permissions import is_admin
+from kunde.core.services import require_admin
 
 DEFAULT_ROLE_KEYS = frozenset(row[0] for row in DEFAULT_ROLES)
 _USER_FIELDS = frozenset({"first_name", "last_name", "email", "role", "is_active", "language"})
-
-
-def require_admin(actor: User) -> None:
-    """Raise PermissionDenied unless `actor` is an administrator."""
-    if not is_admin(actor):
-        raise PermissionDenied("only administrators may do this")
 
 
 def _user_snapshot(user: User) -> dict[str, Any]:

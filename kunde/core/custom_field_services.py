@@ -11,9 +11,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from kunde.core.audit import audit_record, snapshot
-from kunde.core.exceptions import PermissionDenied
 from kunde.core.models import AuditEntry, CustomFieldDefinition, OwnedRecord, model_label
-from kunde.core.permissions import is_admin
+from kunde.core.services import require_admin
 
 FieldType = CustomFieldDefinition.FieldType
 # Key and type stay fixed once defined: stored values were validated against them.
@@ -28,11 +27,6 @@ def custom_field_object_types() -> list[tuple[str, str]]:
         if issubclass(model, OwnedRecord)
     ]
     return sorted(types, key=lambda pair: pair[1])
-
-
-def _require_admin(actor: Any) -> None:
-    if not is_admin(actor):
-        raise PermissionDenied("only administrators may define custom fields")
 
 
 def _clean_choices(definition: CustomFieldDefinition) -> None:
@@ -52,7 +46,7 @@ def custom_field_create(*, actor: Any, object_type: str, key: str, label: str, f
                         choices: list[str] | None = None, required: bool = False,
                         position: int = 0) -> CustomFieldDefinition:
     """Define a custom field on `object_type`."""
-    _require_admin(actor)
+    require_admin(actor)
     if object_type not in dict(custom_field_object_types()):
         raise ValidationError({"object_type": [_("This object type has no custom fields.")]})
     definition = CustomFieldDefinition(object_type=object_type, key=key, label=label.strip(),
@@ -69,7 +63,7 @@ def custom_field_create(*, actor: Any, object_type: str, key: str, label: str, f
 def custom_field_update(*, actor: Any, definition: CustomFieldDefinition,
                         changes: dict[str, Any]) -> CustomFieldDefinition:
     """Change a definition's label, choices, required flag or position."""
-    _require_admin(actor)
+    require_admin(actor)
     unknown = set(changes) - _CHANGEABLE
     if unknown:
         raise ValidationError({name: [_("This cannot be changed once the field exists.")] for name in unknown})
@@ -88,7 +82,7 @@ def custom_field_update(*, actor: Any, definition: CustomFieldDefinition,
 @transaction.atomic
 def custom_field_delete(*, actor: Any, definition: CustomFieldDefinition) -> None:
     """Delete a definition; values already stored stay in the records but are no longer shown."""
-    _require_admin(actor)
+    require_admin(actor)
     current = CustomFieldDefinition.objects.select_for_update().get(pk=definition.pk)
     audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=current, before=snapshot(current))
     current.delete()

@@ -17,7 +17,7 @@ from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
 from kunde.core.exceptions import ConflictError, PermissionDenied
 from kunde.core.models import AuditEntry, OwnedRecord, VersionedModel, model_label
-from kunde.core.permissions import Action, can_create, user_can
+from kunde.core.permissions import Action, can_create, is_admin, user_can
 
 M = TypeVar("M", bound=models.Model)
 R = TypeVar("R", bound=OwnedRecord)
@@ -35,6 +35,12 @@ def require_permission(actor: Any, action: Action, instance: models.Model) -> No
 def require_create(actor: Any) -> None:
     if actor is not None and not can_create(actor):
         raise PermissionDenied("this role may not create records")
+
+
+def require_admin(actor: Any) -> None:
+    """Raise PermissionDenied unless `actor` is an administrator (system processes pass)."""
+    if actor is not None and not is_admin(actor):
+        raise PermissionDenied("only administrators may do this")
 
 
 def lock(instance: M) -> M:
