@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kunde.contacts import choices
-from kunde.contacts.models import Organisation, Person
+from kunde.contacts.models import LifecycleStage, Organisation, Person
 from kunde.core.filters import KundeFilterSet
 
 
@@ -25,7 +25,10 @@ class PersonFilter(KundeFilterSet):
     """Filters and sort orders of the people list."""
 
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
-    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label=_("Lifecycle stage"))
+    lifecycle_stage = django_filters.ModelChoiceFilter(
+        field_name="lifecycle_stage", to_field_name="key", queryset=LifecycleStage.objects.all(),
+        label=_("Lifecycle stage"),
+    )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
     team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))
     organisation = django_filters.NumberFilter(field_name="employments__organisation_id", label=_("Organisation"))
@@ -64,7 +67,10 @@ class OrganisationFilter(KundeFilterSet):
     """Filters and sort orders of the organisation list."""
 
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
-    lifecycle_stage = django_filters.CharFilter(field_name="lifecycle_stage__key", label=_("Lifecycle stage"))
+    lifecycle_stage = django_filters.ModelChoiceFilter(
+        field_name="lifecycle_stage", to_field_name="key", queryset=LifecycleStage.objects.all(),
+        label=_("Lifecycle stage"),
+    )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
     team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))
     industry = django_filters.CharFilter(field_name="industry", lookup_expr="iexact", label=_("Industry"))

@@ -72,6 +72,9 @@ def _filter_schema(item: django_filters.Filter) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
     if isinstance(item, django_filters.NumberFilter):
         return {"type": "integer"}
+    if isinstance(item, django_filters.ModelChoiceFilter):
+        # The choices are rows (e.g. lifecycle stage keys), configurable at run time.
+        return {"type": "string"}
     if isinstance(item, django_filters.ChoiceFilter):
         return {"type": "string", "enum": [str(value) for value, _label in item.extra["choices"] if value != ""]}
     return {"type": "string"}

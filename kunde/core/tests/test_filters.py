@@ -106,3 +106,13 @@ def test_team_member_pages_read_branch_by_branch_match_the_plain_scope(world):
     assert seen == expected
     assert "Adler" in seen and "Zander" not in seen and "Unsichtbar" not in seen
     assert own_elsewhere.team == world.team_b
+
+
+def test_lifecycle_stage_filter_takes_a_stage_key(world):
+    from kunde.contacts.models import LifecycleStage
+
+    customer = make_person(world.owner, last_name="Kundin", lifecycle_stage=LifecycleStage.objects.get(key="customer"))
+    assert list(person_list(world.admin, {"lifecycle_stage": "customer"})) == [customer]
+    with pytest.raises(FilterError) as raised:
+        person_list(world.admin, {"lifecycle_stage": "vip"})
+    assert list(raised.value.errors) == ["lifecycle_stage"]
