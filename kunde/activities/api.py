@@ -55,6 +55,7 @@ class ActivityOut(Schema):
     subject: str
     notes: str
     outcome: str
+    topic: str = Field(description="What the contact was about, e.g. a product category key.")
     mood: int | None = Field(description="The customer's mood: 1 very negative … 5 very positive.")
     created_by: int | None = Field(description="User id.")
     participant_people: list[int]
@@ -119,6 +120,7 @@ class ActivityIn(InputSchema):
     subject: str = Field(max_length=200)
     notes: str = ""
     outcome: str = Field("", max_length=200)
+    topic: str = Field("", max_length=80, description="What the contact was about, e.g. a product category key.")
     mood: int | None = Field(None, ge=1, le=5, description="The customer's mood: 1 very negative … 5 very positive.")
     participant_people: list[int] = Field([], description="Ids of further people present.")
     participant_users: list[int] = Field([], description="Ids of users present.")
@@ -134,6 +136,7 @@ class ActivityChanges(InputSchema):
     subject: str = Field(max_length=200)
     notes: str
     outcome: str = Field(max_length=200)
+    topic: str = Field(max_length=80)
     mood: int | None = Field(ge=1, le=5)
     due_at: AwareDatetime
     assignee: int | None = Field(description="User id (tasks).")

@@ -19,6 +19,7 @@ class ActivityFilter(KundeFilterSet):
     person = django_filters.NumberFilter(field_name="person_id", label=_("Person"))
     organisation = django_filters.NumberFilter(field_name="organisation_id", label=_("Organisation"))
     assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("Assignee"))
+    topic = django_filters.CharFilter(label=_("Topic"))
     mood = django_filters.NumberFilter(label=_("Mood"))
     mood_min = django_filters.NumberFilter(field_name="mood", lookup_expr="gte", label=_("Mood at least"))
     mood_max = django_filters.NumberFilter(field_name="mood", lookup_expr="lte", label=_("Mood at most"))

@@ -46,6 +46,8 @@ class ContactLogForm(KundeForm):
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
+    topic = forms.CharField(label=_("Topic"), max_length=80, required=False,
+                            help_text=_("What it was about, e.g. a product or product category."))
     person = forms.ModelChoiceField(label=_("With"), queryset=Person.objects.none(), required=False,
                                     empty_label=_("— the organisation in general —"))
     participant_people = PersonMultipleChoiceField(
@@ -90,7 +92,7 @@ class ContactLogForm(KundeForm):
         fields = {
             "channel": data["channel"], "direction": data["direction"], "occurred_at": data["occurred_at"],
             "duration_minutes": data["duration_minutes"], "subject": data["subject"], "notes": data["notes"],
-            "outcome": data["outcome"], "mood": data["mood"],
+            "outcome": data["outcome"], "mood": data["mood"], "topic": data["topic"],
             "participant_people": list(data.get("participant_people") or []),
             "participant_users": list(data.get("participant_users") or []),
         }

@@ -52,6 +52,9 @@ class Activity(TimeStampedModel, VersionedModel):
     direction = models.CharField(_("direction"), max_length=8, blank=True, choices=Direction.choices)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     subject = models.CharField(_("subject"), max_length=200)
+    # What the contact was about, e.g. a product category key ("rings"): segments and rules
+    # ask "asked about X in the last N days" through it.
+    topic = models.CharField(_("topic"), max_length=80, blank=True, db_index=True)
     notes = models.TextField(_("notes"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=200, blank=True)
     mood = models.PositiveSmallIntegerField(_("customer's mood"), null=True, blank=True, choices=Mood.choices)

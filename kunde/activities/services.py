@@ -71,6 +71,7 @@ def activity_record(
     notes: str = "",
     outcome: str = "",
     mood: int | None = None,
+    topic: str = "",
     participant_people: Iterable[Person] = (),
     participant_users: Iterable[User] = (),
     due_at: dt.datetime | None = None,
@@ -90,7 +91,7 @@ def activity_record(
         kind=kind, person=person, organisation=organisation,
         occurred_at=occurred_at or timezone.now(), channel=channel, direction=direction,
         duration_minutes=duration_minutes, subject=subject.strip(), notes=notes, outcome=outcome,
-        mood=mood, created_by=actor, due_at=due_at, assignee=assignee, data=dict(data or {}),
+        mood=mood, topic=topic.strip(), created_by=actor, due_at=due_at, assignee=assignee, data=dict(data or {}),
     )
     if related is not None:
         activity.related_type = ContentType.objects.get_for_model(related)
@@ -152,7 +153,7 @@ def task_create(
 
 
 ACTIVITY_FIELDS = (
-    "occurred_at", "channel", "direction", "duration_minutes", "subject", "notes", "outcome",
+    "occurred_at", "channel", "direction", "duration_minutes", "subject", "topic", "notes", "outcome",
     "mood", "due_at", "assignee",
 )
 

@@ -15,7 +15,7 @@ from ninja import Field, Router, Schema, Status
 from kunde.accounts.models import User
 from kunde.contacts import choices
 from kunde.contacts.filters import OrganisationFilter, PersonFilter
-from kunde.contacts.models import Employment, LifecycleStage, Organisation, Person
+from kunde.contacts.models import CustomerGroup, Employment, LifecycleStage, Organisation, Person
 from kunde.contacts.selectors import (
     employment_get,
     organisation_get,
@@ -74,6 +74,10 @@ class ContactReferences(References):
     def stage(self, field: str, key: str | None) -> LifecycleStage | None:
         return self.lookup(field, key, lambda v: LifecycleStage.objects.filter(key=v, is_active=True).first(),
                            _("Unknown lifecycle stage."))
+
+    def customer_group(self, field: str, key: str | None) -> CustomerGroup | None:
+        return self.lookup(field, key, lambda v: CustomerGroup.objects.filter(key=v, is_active=True).first(),
+                           _("Unknown customer group."))
 
     def person(self, field: str, pk: int | None) -> Person | None:
         return self.lookup(field, pk, lambda v: person_get(self.user, v), _("Unknown person."))
@@ -158,6 +162,10 @@ class OwnedRecordResolvers(Schema):
         return obj.lifecycle_stage.key if obj.lifecycle_stage_id else None
 
     @staticmethod
+    def resolve_customer_group(obj: Any) -> str | None:
+        return obj.customer_group.key if obj.customer_group_id else None
+
+    @staticmethod
     def resolve_owner(obj: Any) -> int | None:
         return obj.owner_id
 
@@ -210,6 +218,7 @@ class PersonOut(OwnedRecordResolvers):
     preferred_channel: str
     notes: str
     lifecycle_stage: str | None = Field(description="Key of the lifecycle stage.")
+    customer_group: str | None = Field(description="Key of the customer group.")
     owner: int | None = Field(description="User id of the owner.")
     team: int | None = Field(description="Team id.")
     tags: list[str]
@@ -238,6 +247,7 @@ class PersonIn(InputSchema):
     preferred_language: LanguageValue = ""
     preferred_channel: ChannelValue = ""
     lifecycle_stage: str | None = Field(None, description="Key of a lifecycle stage, e.g. lead.")
+    customer_group: str | None = Field(None, description="Key of a customer group, e.g. dealer.")
     notes: str = ""
     owner: int | None = Field(None, description="User id; POST defaults to you, PUT keeps the owner when omitted.")
     tags: list[str] = Field([], description="Replaces all tags.")
@@ -279,6 +289,7 @@ class OrganisationOut(OwnedRecordResolvers):
     parent: int | None = Field(description="Id of the parent organisation.")
     notes: str
     lifecycle_stage: str | None = Field(description="Key of the lifecycle stage.")
+    customer_group: str | None = Field(description="Key of the customer group.")
     owner: int | None = Field(description="User id of the owner.")
     team: int | None = Field(description="Team id.")
     tags: list[str]
@@ -306,6 +317,7 @@ class OrganisationIn(InputSchema):
     vat_id: str = Field("", description="EU VAT ID, validated and normalised (e.g. DE123456789).")
     parent: int | None = Field(None, description="Id of the parent organisation.")
     lifecycle_stage: str | None = Field(None, description="Key of a lifecycle stage.")
+    customer_group: str | None = Field(None, description="Key of a customer group.")
     notes: str = ""
     owner: int | None = Field(None, description="User id; POST defaults to you, PUT keeps the owner when omitted.")
     tags: list[str] = Field([], description="Replaces all tags.")
@@ -400,6 +412,8 @@ def _owned_fields(data: dict[str, Any], refs: ContactReferences) -> dict[str, An
         fields["owner"] = refs.user_ref("owner", data["owner"]) if data["owner"] is not None else None
     if "lifecycle_stage" in data:
         fields["lifecycle_stage"] = refs.stage("lifecycle_stage", data["lifecycle_stage"])
+    if "customer_group" in data:
+        fields["customer_group"] = refs.customer_group("customer_group", data["customer_group"])
     return fields
 
 

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kunde.contacts import choices
-from kunde.contacts.models import LifecycleStage, Organisation, Person
+from kunde.contacts.models import CustomerGroup, LifecycleStage, Organisation, Person
 from kunde.core.filters import KundeFilterSet
 
 
@@ -28,6 +28,10 @@ class PersonFilter(KundeFilterSet):
     lifecycle_stage = django_filters.ModelChoiceFilter(
         field_name="lifecycle_stage", to_field_name="key", queryset=LifecycleStage.objects.all(),
         label=_("Lifecycle stage"),
+    )
+    customer_group = django_filters.ModelChoiceFilter(
+        field_name="customer_group", to_field_name="key", queryset=CustomerGroup.objects.all(),
+        label=_("Customer group"),
     )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
     team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))
@@ -70,6 +74,10 @@ class OrganisationFilter(KundeFilterSet):
     lifecycle_stage = django_filters.ModelChoiceFilter(
         field_name="lifecycle_stage", to_field_name="key", queryset=LifecycleStage.objects.all(),
         label=_("Lifecycle stage"),
+    )
+    customer_group = django_filters.ModelChoiceFilter(
+        field_name="customer_group", to_field_name="key", queryset=CustomerGroup.objects.all(),
+        label=_("Customer group"),
     )
     owner = django_filters.NumberFilter(field_name="owner_id", label=_("Owner"))
     team = django_filters.NumberFilter(field_name="team_id", label=_("Team"))

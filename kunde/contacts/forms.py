@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from kunde.accounts.models import User
 from kunde.contacts import choices
-from kunde.contacts.models import Address, Employment, LifecycleStage, Organisation, Person
+from kunde.contacts.models import Address, CustomerGroup, Employment, LifecycleStage, Organisation, Person
 from kunde.contacts.validators import format_phone
 from kunde.core.custom_fields import definitions_for
 from kunde.core.models import CustomFieldDefinition
@@ -301,6 +301,11 @@ class RecordFormMixin(VersionedFormMixin, CustomFieldsMixin):
             )
         stage_field: Any = form.fields["lifecycle_stage"]
         stage_field.queryset = stages.order_by("position", "key")
+        groups = CustomerGroup.objects.filter(is_active=True)
+        if record is not None and record.customer_group_id:
+            groups = groups | CustomerGroup.objects.filter(pk=record.customer_group_id)
+        group_field: Any = form.fields["customer_group"]
+        group_field.queryset = groups.order_by("position", "key")
         if record is None:
             form.fields.pop("version")
             form.initial.setdefault("owner", actor.pk)
@@ -332,7 +337,7 @@ class PersonForm(RecordFormMixin, KundeModelForm):
         model = Person
         fields = [
             "salutation", "title", "first_name", "last_name", "birthday", "preferred_language",
-            "preferred_channel", "lifecycle_stage", "notes",
+            "preferred_channel", "lifecycle_stage", "customer_group", "notes",
         ]
         widgets = {
             "birthday": DATE_WIDGET,
@@ -375,7 +380,8 @@ class OrganisationForm(RecordFormMixin, KundeModelForm):
     class Meta:
         model = Organisation
         fields = [
-            "name", "legal_form", "industry", "size", "website", "vat_id", "parent", "lifecycle_stage", "notes",
+            "name", "legal_form", "industry", "size", "website", "vat_id", "parent", "lifecycle_stage",
+            "customer_group", "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 

@@ -36,6 +36,26 @@ class LifecycleStage(models.Model):
         return self.label_de if (get_language() or "en").startswith("de") else self.label_en
 
 
+class CustomerGroup(models.Model):
+    """A classification of customers (e.g. retail, dealer, key account) that prices, SLAs and routing use."""
+
+    key = models.SlugField(_("key"), max_length=40, unique=True)
+    label_en = models.CharField(_("label (English)"), max_length=80)
+    label_de = models.CharField(_("label (German)"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    personal_data: dict[str, Category] = {}
+
+    class Meta:
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+        ordering = ["position", "key"]
+
+    def __str__(self) -> str:
+        return self.label_de if (get_language() or "en").startswith("de") else self.label_en
+
+
 class Organisation(OwnedRecord):
     """A company or institution (the B2B customer)."""
 
@@ -51,6 +71,10 @@ class Organisation(OwnedRecord):
     )
     lifecycle_stage = models.ForeignKey(
         LifecycleStage, verbose_name=_("lifecycle stage"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    customer_group = models.ForeignKey(
+        CustomerGroup, verbose_name=_("customer group"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
@@ -102,6 +126,10 @@ class Person(OwnedRecord):
     )
     lifecycle_stage = models.ForeignKey(
         LifecycleStage, verbose_name=_("lifecycle stage"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    customer_group = models.ForeignKey(
+        CustomerGroup, verbose_name=_("customer group"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")

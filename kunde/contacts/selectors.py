@@ -43,7 +43,7 @@ def person_page(user: User, params: Mapping[str, Any]) -> tuple[Page, PersonFilt
     filterset = PersonFilter(params, queryset=person_queryset(user))
     queryset = (
         filterset.filtered()
-        .select_related("owner", "lifecycle_stage")
+        .select_related("owner", "lifecycle_stage", "customer_group")
         .prefetch_related("emails", "phones", "tags", _current_employments(user))
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
@@ -56,7 +56,7 @@ def person_get(user: User, pk: Any, action: Action | str = Action.VIEW) -> Perso
     try:
         return (
             person_queryset(user, action)
-            .select_related("owner", "team", "lifecycle_stage")
+            .select_related("owner", "team", "lifecycle_stage", "customer_group")
             .prefetch_related("emails", "phones", "addresses", "tags")
             .get(pk=pk)
         )
@@ -109,7 +109,7 @@ def organisation_page(user: User, params: Mapping[str, Any]) -> tuple[Page, Orga
     filterset = OrganisationFilter(params, queryset=organisation_queryset(user))
     queryset = (
         filterset.filtered()
-        .select_related("owner", "lifecycle_stage", "parent")
+        .select_related("owner", "lifecycle_stage", "customer_group", "parent")
         .prefetch_related("tags", "addresses")
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
@@ -123,7 +123,7 @@ def organisation_get(user: User, pk: Any, action: Action | str = Action.VIEW) ->
     try:
         return (
             organisation_queryset(user, action)
-            .select_related("owner", "team", "lifecycle_stage", "parent")
+            .select_related("owner", "team", "lifecycle_stage", "customer_group", "parent")
             .prefetch_related("emails", "phones", "addresses", "tags")
             .get(pk=pk)
         )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from kunde.accounts.models import Team, User
 from kunde.contacts.models import (
     Address,
+    CustomerGroup,
     EmailAddress,
     Employment,
     LifecycleStage,
@@ -207,7 +208,7 @@ def _after_write(holder: Holder, extra_changes: dict[str, Any], actor: User | No
 
 PERSON_FIELDS = (
     "salutation", "title", "first_name", "last_name", "birthday", "preferred_language",
-    "preferred_channel", "lifecycle_stage", "notes",
+    "preferred_channel", "lifecycle_stage", "customer_group", "notes",
 )
 
 
@@ -223,6 +224,7 @@ def person_create(
     preferred_language: str = "",
     preferred_channel: str = "",
     lifecycle_stage: LifecycleStage | None = None,
+    customer_group: CustomerGroup | None = None,
     notes: str = "",
     owner: User | None = None,
     team: Team | None = None,
@@ -241,7 +243,8 @@ def person_create(
     person = Person(
         salutation=salutation, title=title, first_name=first_name.strip(), last_name=last_name.strip(),
         birthday=birthday, preferred_language=preferred_language, preferred_channel=preferred_channel,
-        lifecycle_stage=lifecycle_stage, notes=notes, owner=owner, team=team or _default_team(owner),
+        lifecycle_stage=lifecycle_stage, customer_group=customer_group, notes=notes, owner=owner,
+        team=team or _default_team(owner),
     )
     try:
         person.custom_fields = clean_custom_fields(model_label(Person), custom_fields or {})
@@ -324,7 +327,8 @@ def person_restore(*, actor: User | None, person: Person) -> Person:
 # --- organisations ----------------------------------------------------------------
 
 ORGANISATION_FIELDS = (
-    "name", "legal_form", "industry", "size", "website", "vat_id", "parent", "lifecycle_stage", "notes",
+    "name", "legal_form", "industry", "size", "website", "vat_id", "parent", "lifecycle_stage", "customer_group",
+    "notes",
 )
 
 
@@ -350,6 +354,7 @@ def organisation_create(
     vat_id: str = "",
     parent: Organisation | None = None,
     lifecycle_stage: LifecycleStage | None = None,
+    customer_group: CustomerGroup | None = None,
     notes: str = "",
     owner: User | None = None,
     team: Team | None = None,
@@ -365,8 +370,8 @@ def organisation_create(
     errors: dict[str, list[str]] = {}
     organisation = Organisation(
         name=name.strip(), legal_form=legal_form, industry=industry, size=size, website=website,
-        vat_id=_clean_vat(vat_id, errors), parent=parent, lifecycle_stage=lifecycle_stage, notes=notes,
-        owner=owner, team=team or _default_team(owner),
+        vat_id=_clean_vat(vat_id, errors), parent=parent, lifecycle_stage=lifecycle_stage,
+        customer_group=customer_group, notes=notes, owner=owner, team=team or _default_team(owner),
     )
     try:
         organisation.custom_fields = clean_custom_fields(model_label(Organisation), custom_fields or {})

@@ -64,11 +64,13 @@ from kunde.contacts.services import (
 from kunde.contacts.validators import format_phone
 from kunde.core.custom_fields import definitions_for
 from kunde.core.exceptions import ConflictError
+from kunde.core.extensions import customer_panels_for
 from kunde.core.filters import FilterError
 from kunde.core.models import CustomFieldDefinition, model_label
 from kunde.core.permissions import Action, Scope, can_create, scope_for, user_can
 from kunde.core.views.lists import AddTagsAction, ChangeOwnerAction, Column, FilteredListView
 from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, login_required
+from kunde.interop.views import people_vcard_response
 
 Customer = Person | Organisation
 OPTIONS_LIMIT = 20
@@ -144,6 +146,7 @@ def render_detail(request: HttpRequest, record: Customer, **panel_overrides: Any
     try:
         context.update(customer_panels(request, record, cursor=cursor, people_at_organisation=people,
                                        can_log=context["can_change"], **panel_overrides))
+        context["extra_panels"] = customer_panels_for(user, record)
     except FilterError:
         return HttpResponseBadRequest(_("Invalid cursor."))
     return render(request, template, context)
@@ -557,6 +560,7 @@ class RecordListView(FilteredListView):
     bulk_actions = [AddTagsAction(records_add_tags), ChangeOwnerAction(records_change_owner)]
     template_name = "contacts/record_list.html"
     deleted_url: Any = None
+    import_url_name = ""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -564,6 +568,7 @@ class RecordListView(FilteredListView):
         context["deleted_url"] = self.deleted_url if scope_for(user, Action.DELETE) is not Scope.NONE else None
         if not can_create(user):
             context["create_url"] = None
+        context["import_url"] = reverse(self.import_url_name) if self.import_url_name and can_create(user) else None
         return context
 
 
@@ -575,6 +580,8 @@ class PersonListView(RecordListView):
     filterset_class = PersonFilter
     page_selector = person_page
     export_selector = person_list
+    extra_export_formats = {"vcf": people_vcard_response}
+    import_url_name = "interop:vcard_import"
     export_related = ("owner", "lifecycle_stage")
     export_prefetch = ("emails", "phones", "tags")
     export_filename = "people"

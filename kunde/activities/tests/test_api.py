@@ -322,3 +322,17 @@ def test_reopen_task_matrix(world, task, who, status):
     task.refresh_from_db()
     assert done_at is not None
     assert task.done_at == (None if status == 200 else done_at)
+
+
+def test_topic_is_recorded_filtered_and_corrected(world):
+    """What a contact was about (segments ask "asked about rings in the last 30 days")."""
+    client = ApiClient(world.owner)
+    response = client.post("/activities", {"person": world.person.pk, "channel": "chat",
+                                           "subject": "Material des Rings?", "topic": " rings "})
+    assert response.status_code == 201
+    assert response.json()["topic"] == "rings"
+    contact_log(actor=world.owner, person=world.person, channel="phone", subject="Liefertermin")
+    listed = client.get("/activities?topic=rings").json()["items"]
+    assert [item["subject"] for item in listed] == ["Material des Rings?"]
+    entry = response.json()["id"]
+    assert client.patch(f"/activities/{entry}", {"topic": "necklaces"}).json()["topic"] == "necklaces"

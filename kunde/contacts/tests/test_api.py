@@ -646,3 +646,24 @@ def test_contact_points_read_can_be_sent_back(world):
     assert typo.status_code == 422
     assert sorted(tuple(map(str, e["path"])) for e in typo.json()["errors"]) == [
         ("body", "emails", "0", "email"), ("body", "emails", "0", "emial")]
+
+
+# --- customer groups ----------------------------------------------------------------
+
+
+def test_customer_group_is_set_read_filtered_and_validated(world):
+    client = ApiClient(world.owner)
+    response = client.post("/people", {"last_name": "Händler", "customer_group": "dealer"})
+    assert response.status_code == 201
+    dealer = Person.objects.get(pk=response.json()["id"])
+    assert (dealer.customer_group.key, response.json()["customer_group"]) == ("dealer", "dealer")
+    listed = client.get("/people?customer_group=dealer").json()["items"]
+    assert [item["id"] for item in listed] == [dealer.pk]
+    before = written()
+    response = client.patch(f"/people/{dealer.pk}", {"customer_group": "nope"})
+    assert response.status_code == 422
+    assert [error["path"] for error in response.json()["errors"]] == [["body", "customer_group"]]
+    assert written() == before
+    response = client.patch(f"/organisations/{world.organisation.pk}", {"customer_group": "key_account"})
+    assert response.status_code == 200
+    assert response.json()["customer_group"] == "key_account"

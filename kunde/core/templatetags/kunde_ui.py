@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from kunde.activities.choices import Channel, Direction, Kind, Mood
 from kunde.contacts.validators import format_phone
+from kunde.core.extensions import history_kind_label
 
 register = template.Library()
 
@@ -143,8 +144,8 @@ def direction_label(code: str) -> str:
 
 @register.filter
 def kind_label(kind: str) -> str:
-    """The translated name of a history entry's kind; other apps' kinds show as they are."""
-    return str(_KINDS.get(kind, kind))
+    """The translated name of a history entry's kind; other apps register theirs in core.extensions."""
+    return str(_KINDS.get(kind) or history_kind_label(kind) or kind)
 
 
 @register.filter

@@ -13,7 +13,7 @@ import pytest
 
 from kunde.accounts.defaults import ensure_default_roles
 from kunde.accounts.models import Role, Team, User
-from kunde.contacts.defaults import ensure_default_stages
+from kunde.contacts.defaults import ensure_default_customer_groups, ensure_default_stages
 from kunde.contacts.models import Organisation, Person
 from kunde.core.testing.factories import make_organisation, make_person, make_team, make_user
 
@@ -44,6 +44,7 @@ def default_rows(db) -> None:
     """The rows data migrations create; transactional tests flush them away."""
     ensure_default_roles()
     ensure_default_stages()
+    ensure_default_customer_groups()
 
 
 @pytest.fixture

@@ -280,3 +280,24 @@ def test_statistics_job_gives_the_planner_statistics_for_the_list_indexes(world)
         cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'contacts_person'")
         indexed = {row[0] for row in cursor.fetchall()}
     assert "contacts_pe_last_na_65e267_idx" in indexed
+
+
+def test_every_background_task_can_be_found_by_its_path():
+    """The database backend stores a task's module path and refuses one that names no Task.
+
+    A task made as `name = task()(function)` keeps the function's path, which names the plain
+    function: its enqueue fails outside tests. Every task must be importable as itself.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils.module_loading import import_string, module_has_submodule
+    from django_tasks.base import Task
+
+    found = []
+    for config in apps.get_app_configs():
+        if config.name.startswith("kunde.") and module_has_submodule(config.module, "tasks"):
+            module = import_module(f"{config.name}.tasks")
+            found += [value for value in vars(module).values() if isinstance(value, Task)]
+    assert len(found) >= 3
+    assert [t.module_path for t in found if import_string(t.module_path) is not t] == []

@@ -21,9 +21,10 @@ from kunde.contacts.choices import Salutation
 from kunde.contacts.models import Person
 
 PACKAGE_DIR = Path(kunde.__file__).resolve().parent
-MESSAGES_DIR = PACKAGE_DIR / "locale" / "de" / "LC_MESSAGES"
-PO_PATH = MESSAGES_DIR / "django.po"
-MO_PATH = MESSAGES_DIR / "django.mo"
+PO_PATH = PACKAGE_DIR / "locale" / "de" / "LC_MESSAGES" / "django.po"
+# The project catalog plus one per app that keeps its own (kunde/<app>/locale/): makemessages
+# run in kunde/ files each string into the catalog of the nearest locale directory above it.
+CATALOGS = sorted(path.relative_to(PACKAGE_DIR) for path in PACKAGE_DIR.glob("**/locale/de/LC_MESSAGES/django.po"))
 
 # %(name)s, %(count)d, %s, %%; {name}; HTML tags and entities.
 PLACEHOLDER = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]"
@@ -78,16 +79,25 @@ def placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER.findall(text))
 
 
+@pytest.fixture(scope="module", params=CATALOGS, ids=str)
+def catalog_path(request) -> Path:
+    return PACKAGE_DIR / request.param
+
+
 @pytest.fixture(scope="module")
-def catalog() -> tuple[dict[str, str], list[Entry]]:
-    return read_po(PO_PATH)
+def catalog(catalog_path) -> tuple[dict[str, str], list[Entry]]:
+    return read_po(catalog_path)
 
 
 def test_catalog_is_german_with_two_plural_forms(catalog):
-    header, entries = catalog
+    header, _entries = catalog
     assert header["Language"] == "de"
     assert header["Content-Type"] == "text/plain; charset=UTF-8"
     assert header["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
+
+
+def test_project_catalog_holds_the_whole_ui():
+    _header, entries = read_po(PO_PATH)
     assert len(entries) > 600  # the whole UI, not a sample
 
 
@@ -117,7 +127,7 @@ def test_translations_keep_placeholders_and_markup(catalog):
     assert broken == []
 
 
-def test_compiled_catalog_matches_the_po_file(catalog):
+def test_compiled_catalog_matches_the_po_file(catalog, catalog_path):
     """django.mo holds exactly the .po's translations: a forgotten compilemessages fails here."""
     _header, entries = catalog
     expected: dict[str | tuple[str, int], str] = {}
@@ -128,7 +138,7 @@ def test_compiled_catalog_matches_the_po_file(catalog):
         else:
             for form, text in entry.msgstr.items():
                 expected[(key, form)] = text
-    with MO_PATH.open("rb") as handle:
+    with catalog_path.with_suffix(".mo").open("rb") as handle:
         compiled = dict(gettext.GNUTranslations(handle)._catalog)  # type: ignore[attr-defined]
     compiled.pop("", None)  # the header
     missing = sorted(str(key) for key in expected.keys() - compiled.keys())
@@ -140,16 +150,19 @@ def test_compiled_catalog_matches_the_po_file(catalog):
 @pytest.mark.skipif(shutil.which("xgettext") is None or shutil.which("msgmerge") is None,
                     reason="GNU gettext (xgettext, msgmerge) is not installed")
 def test_catalog_covers_every_translatable_string_in_the_source(tmp_path, settings, monkeypatch):
-    """`kunde makemessages -l de` on a copy of the source adds nothing untranslated to the catalog."""
+    """`kunde makemessages -l de` on a copy of the source adds nothing untranslated to any catalog."""
     copy = tmp_path / "kunde"
     shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "static", "*.mo"))
     settings.LOCALE_PATHS = [copy / "locale"]
     monkeypatch.chdir(copy)
     call_command("makemessages", locale=["de"], verbosity=0)
-    _header, entries = read_po(copy / "locale" / "de" / "LC_MESSAGES" / "django.po")
-    new = [entry.label for entry in entries
-           if "fuzzy" in entry.flags or not all(text.strip() for text in entry.msgstr.values())]
-    assert new == [], "run `kunde makemessages -l de` in kunde/, translate the new entries, `kunde compilemessages`"
+    new = []
+    for path in sorted(copy.glob("**/locale/de/LC_MESSAGES/django.po")):
+        _header, entries = read_po(path)
+        new += [f"{path.relative_to(copy)}: {entry.label}" for entry in entries
+                if "fuzzy" in entry.flags or not all(text.strip() for text in entry.msgstr.values())]
+    assert new == [], ("run `kunde makemessages -l de` in kunde/ (or in kunde/<app>/ for an app with its own "
+                       "locale/), translate the new entries, `kunde compilemessages`")
 
 
 def test_key_labels_are_german():

@@ -362,6 +362,9 @@ class FilteredListView(LoginRequiredMixin, View):
     export_prefetch: ClassVar[Sequence[Any]] = ()
     export_filename: ClassVar[str] = "export"
     export_formats: ClassVar[Sequence[str]] = export_service.FORMATS
+    # Formats an app adds beyond CSV/XLSX (e.g. "vcf"): fmt -> f(queryset, filename=, on_done=) -> response.
+    # They get the same selector, scope, filters and export audit.
+    extra_export_formats: ClassVar[dict[str, Callable[..., HttpResponse]]] = {}
     # Append one export column per custom field of the filterset's record type.
     export_custom_fields: ClassVar[bool] = True
     columns: ClassVar[Sequence[Column]] = ()
@@ -539,7 +542,7 @@ class FilteredListView(LoginRequiredMixin, View):
             "reset_url": path,
             "export_links": [
                 (fmt.upper(), path + querystring(params, cursor=None, view=None, format=fmt))
-                for fmt in self.export_formats
+                for fmt in [*self.export_formats, *self.extra_export_formats]
             ] if type(self).export_selector is not None and not error else [],
             "bulk_actions": bulk,
             "saved_views": saved_views.saved_view_list(user, self.list_key) if self.saved_views_enabled else [],
@@ -555,7 +558,8 @@ class FilteredListView(LoginRequiredMixin, View):
 
     def export(self, params: QueryDict, fmt: str) -> HttpResponse:
         """Answer `?format=` with the download of every matching row, audited."""
-        if fmt not in self.export_formats or type(self).export_selector is None:
+        known = fmt in self.export_formats or fmt in self.extra_export_formats
+        if not known or type(self).export_selector is None:
             return self.render_error({"format": [str(_("Unknown export format."))]}, params)
         params = params.copy()
         for key in ("format", "cursor", "page_size"):
@@ -573,6 +577,8 @@ class FilteredListView(LoginRequiredMixin, View):
             export_service.export_audit(actor=user, object_type=object_type, label=str(self.title), fmt=fmt,
                                         rows=rows, query=query, complete=complete, request_id=request_id)
 
+        if fmt in self.extra_export_formats:
+            return self.extra_export_formats[fmt](queryset, filename=self.export_filename, on_done=audit)
         language = getattr(self.request, "LANGUAGE_CODE", "") or ""
         return export_service.export_response(  # type: ignore[return-value]
             rows=queryset, columns=self.export_columns(), fmt=fmt,

@@ -119,6 +119,26 @@ def _ms(block: dict[str, Any] | None, key: str) -> str:
     return f"{block[key]:.1f} ms"
 
 
+APP_STEPS = ("sales", "commerce", "knowledge", "service", "audience", "campaigns", "campaign_send", "imports",
+             "mail")
+
+
+def _app_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The steps later apps add to the report: timings as p50 / p95, counts as they are."""
+    rows: list[tuple[str, str, str]] = []
+    for step in APP_STEPS:
+        figures = report.get(step)
+        if not isinstance(figures, dict):
+            continue
+        rows.append((step, "", ""))
+        for name, value in figures.items():
+            if isinstance(value, dict) and "p95_ms" in value:
+                rows.append((f"  {name} p50 / p95", f"{_ms(value, 'p50_ms')} / {_ms(value, 'p95_ms')}", ""))
+            elif isinstance(value, int | float | str):
+                rows.append((f"  {name}", f"{value:,}" if isinstance(value, int) else str(value), ""))
+    return rows
+
+
 def render_table(report: dict[str, Any]) -> str:
     """The report as an aligned text table with the 1M targets next to the figures."""
     generation = report["generation"]
@@ -167,6 +187,7 @@ def render_table(report: dict[str, Any]) -> str:
         ("bench process peak RSS (generate / measure)",
          f"{generation.get('peak_rss_mb', '—')} / {memory.get('bench_measure_peak_rss_mb', '—')} MB", ""),
     ]
+    rows += _app_rows(report)
     width = max(len(r[0]) for r in rows)
     value_width = min(60, max(len(r[1]) for r in rows))
     lines = [f"Kunde benchmark — {report['customers']:,} customers, seed {report['seed']}", ""]

@@ -59,7 +59,7 @@ class Command(BaseCommand):
             f"Demo data loaded in {result.seconds:.1f} s: {result.organisations} organisations and "
             f"{result.private_customers} private customers ({result.people} people), "
             f"{result.contacts} contacts in their history, {result.tasks} tasks ({result.open_tasks} open), "
-            f"{result.users} new users."
+            f"{result.orders} orders, {result.users} new users."
         ))
         if options["verbosity"] > 1 or result.users:
             self.stdout.write("Demo users:")

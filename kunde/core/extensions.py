@@ -1,0 +1,110 @@
+"""Extension points where later apps plug into shared pages without editing them.
+
+An app registers its navigation entries and its panels on the 360° customer page in
+its `AppConfig.ready()`. The shared templates iterate what is registered, so adding
+sales or service never touches the contacts templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from kunde.core.permissions import is_admin
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation; `admin_only` hides it from non-admins."""
+
+    key: str
+    label: Any  # a lazy translation
+    url_name: str
+    order: int = 100
+    admin_only: bool = False
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    """A card on the 360° page of a person or organisation.
+
+    `context(user, customer)` returns the template's context, or None to leave the panel
+    out (nothing to show, or the user may not see it). `column` is "side" (left, below the
+    key figures) or "main" (right, above the timeline).
+    """
+
+    key: str
+    template: str
+    context: Callable[[Any, Any], dict[str, Any] | None]
+    order: int = 100
+    column: str = "side"
+
+
+_nav: dict[str, NavItem] = {}
+_admin_sections: dict[str, NavItem] = {}
+_panels: dict[str, CustomerPanel] = {}
+_history_kinds: dict[str, Any] = {}
+
+
+def register_nav(item: NavItem) -> None:
+    _nav[item.key] = item
+
+
+def register_admin_section(item: NavItem) -> None:
+    """A tab of the administration area (e.g. mailboxes, webhooks); shown to administrators only."""
+    _admin_sections[item.key] = item
+
+
+def register_customer_panel(panel: CustomerPanel) -> None:
+    if panel.column not in {"side", "main"}:
+        raise ValueError(f"unknown panel column {panel.column!r}")
+    _panels[panel.key] = panel
+
+
+def register_history_kind(kind: str, label: Any) -> None:
+    """Name an app's history entry kind ("sales.deal_won") for the timeline, e.g. gettext_lazy("Deal won")."""
+    _history_kinds[kind] = label
+
+
+def history_kind_label(kind: str) -> Any | None:
+    return _history_kinds.get(kind)
+
+
+def registered_panels() -> list[str]:
+    return sorted(_panels)
+
+
+def nav_items(user: Any, registry: dict[str, NavItem] | None = None) -> list[dict[str, Any]]:
+    """The registered navigation entries this user may see, in order, with their URLs."""
+    items = []
+    for item in sorted((_nav if registry is None else registry).values(), key=lambda entry: (entry.order, entry.key)):
+        if item.admin_only and not is_admin(user):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # an app whose pages are not wired (yet) adds no dead link
+        items.append({"key": item.key, "label": item.label, "url": url})
+    return items
+
+
+def customer_panels_for(user: Any, customer: Any) -> dict[str, list[dict[str, Any]]]:
+    """The panels to show on `customer`'s page, by column: [{"template", "context"}]."""
+    columns: dict[str, list[dict[str, Any]]] = {"side": [], "main": []}
+    for panel in sorted(_panels.values(), key=lambda entry: (entry.order, entry.key)):
+        context = panel.context(user, customer)
+        if context is not None:
+            columns[panel.column].append({"key": panel.key, "template": panel.template, "context": context})
+    return columns
+
+
+def navigation(request: Any) -> dict[str, Any]:
+    """Template context processor: the extra navigation entries for the current user."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"extra_nav_items": [], "extra_admin_sections": []}
+    admin_sections = nav_items(user, _admin_sections) if is_admin(user) else []
+    return {"extra_nav_items": nav_items(user), "extra_admin_sections": admin_sections}
