@@ -1,0 +1,1 @@
+"""Leads, pipelines, deals, forecasts and lead scoring."""
