@@ -1,0 +1,1 @@
+"""Tickets, SLAs, routing rules, the customer portal and satisfaction (CSAT)."""

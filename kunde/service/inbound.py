@@ -1,0 +1,112 @@
+"""Inbound e-mail for the service desk: thread onto a ticket or open a new one.
+
+Registered with `kunde.mail.inbound.register_handler("service", handle_inbound)` once
+the mail app provides it. The handler reads the parsed message's attributes defensively
+(the names below are the mail contract's: sender, subject, text, html, message_id,
+in_reply_to, references, attachments).
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kunde.contacts.models import EmailAddress, Person
+from kunde.service.models import Ticket, TicketMessage
+
+TOKEN = re.compile(r"\[#(T-\d+)\]")
+NEEDS_REVIEW = "needs review"
+
+
+def _attr(message: Any, *names: str, default: Any = "") -> Any:
+    for name in names:
+        value = getattr(message, name, None)
+        if value not in (None, ""):
+            return value
+    return default
+
+
+def _ids(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return re.findall(r"<[^<>\s]+>", str(value)) or [str(value).strip()]
+
+
+def find_ticket(subject: str, in_reply_to: list[str], references: list[str]) -> Ticket | None:
+    """The ticket a message belongs to: by our Message-IDs in its headers, else by the subject token."""
+    ids = [*in_reply_to, *reversed(references)]
+    if ids:
+        hit = (TicketMessage.objects.filter(message_id__in=ids, ticket__deleted_at__isnull=True)
+               .select_related("ticket").order_by("-id").first())
+        if hit is not None:
+            return hit.ticket
+    match = TOKEN.search(subject or "")
+    if match:
+        return Ticket.objects.filter(number=match.group(1)).first()
+    return None
+
+
+def sender_person(address: str, display_name: str = "") -> Person:
+    """The person with this e-mail address, or a new one tagged "needs review"."""
+    address = address.strip().lower()
+    hit = (EmailAddress.objects.filter(email__iexact=address, person__isnull=False, person__deleted_at__isnull=True)
+           .select_related("person").order_by("-is_primary", "id").first())
+    if hit is not None and hit.person is not None:
+        return hit.person
+    from kunde.contacts.services import person_create
+
+    first, _sep, last = display_name.strip().rpartition(" ")
+    return person_create(actor=None, first_name=first, last_name=last or address.split("@")[0],
+                         emails=[{"email": address}], tags=[NEEDS_REVIEW])
+
+
+@transaction.atomic
+def handle_inbound(message: Any) -> Ticket:
+    from kunde.service.services import ticket_create, ticket_receive
+
+    sender_name, sender = parseaddr(str(_attr(message, "from_address", "sender", "from_email")))
+    sender_name = _attr(message, "from_name", default=sender_name)
+    subject = str(_attr(message, "subject", default="")) or _("(no subject)")
+    text = str(_attr(message, "text", "body_text", default=""))
+    html = str(_attr(message, "html", "body_html", default=""))
+    message_id = str(_attr(message, "message_id", default=""))
+    in_reply_to = _ids(_attr(message, "in_reply_to", default=""))
+    references = _ids(_attr(message, "references", default=""))
+    attachments = [{"id": getattr(a, "pk", None), "filename": getattr(a, "filename", str(a))}
+                   for a in _attachments(message)]
+    inbound_id = getattr(message, "pk", None)
+    if message_id and TicketMessage.objects.filter(message_id=message_id).exists():
+        return TicketMessage.objects.filter(message_id=message_id).first().ticket  # type: ignore[union-attr]
+    person = sender_person(sender, sender_name) if sender else None
+    ticket = find_ticket(subject, in_reply_to, references)
+    if ticket is not None:
+        ticket_receive(ticket=ticket, text=text, html=html, person=person, message_id=message_id,
+                       in_reply_to=" ".join(in_reply_to), references=" ".join(references),
+                       inbound_id=inbound_id, attachments=attachments)
+        return ticket
+    return ticket_create(actor=None, subject=subject, description=text, body_html=html, person=person,
+                         channel="email", sender=sender, message_id=message_id, inbound_id=inbound_id,
+                         attachments=attachments)
+
+
+def _attachments(message: Any) -> list[Any]:
+    related = getattr(message, "attachments", None)
+    if related is None:
+        return []
+    if hasattr(related, "all"):
+        return [a for a in related.all() if not getattr(a, "quarantined", False)]
+    return list(related)
+
+
+def register() -> None:
+    try:
+        from kunde.mail.inbound import register_handler  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return
+    register_handler("service", handle_inbound)

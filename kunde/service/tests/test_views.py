@@ -1,0 +1,191 @@
+"""Staff pages (queue, detail, reply, status) and the customer portal with magic links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from kunde.core.links import make_token
+from kunde.core.testing.factories import make_person
+from kunde.mail.models import OutboundMessage
+from kunde.service.models import ReplyTemplate, TicketStatus
+from kunde.service.portal import SESSION_KEY, magic_link
+from kunde.service.services import ticket_create, ticket_reply
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ticket(world):
+    return ticket_create(actor=world.owner, subject="Depotauszug fehlt", description="Bitte senden",
+                         person=world.person, channel="email", team=world.team_a)
+
+
+def test_queue_and_detail_for_the_team(client, world, ticket):
+    client.force_login(world.teammate)
+    page = client.get("/tickets/?state=open")
+    assert page.status_code == 200 and ticket.number.encode() in page.content
+    ReplyTemplate.objects.create(name="Gruß", body="Guten Tag {salutation} {last_name}, zu {number}: {unknown}")
+    detail = client.get(f"/tickets/{ticket.pk}/")
+    assert detail.status_code == 200 and b"Bitte senden" in detail.content
+    assert f"Müller, zu {ticket.number}: {{unknown}}".encode() in detail.content
+
+
+def test_other_team_cannot_open_the_ticket(client, world, ticket):
+    client.force_login(world.other_team)
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 404
+    assert ticket.number.encode() not in client.get("/tickets/").content
+
+
+def test_reply_note_and_status_from_the_page(client, world, ticket):
+    client.force_login(world.teammate)
+    url = f"/tickets/{ticket.pk}/"
+    assert client.post(url, {"text": "Anbei der Auszug", "action": "reply"}).status_code == 302
+    assert client.post(url, {"text": "intern", "internal": "on", "action": "reply"}).status_code == 302
+    assert OutboundMessage.objects.filter(purpose="service").count() == 1
+    solved = TicketStatus.objects.get(key="solved")
+    assert client.post(url, {"action": "status", "status": solved.pk}).status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == solved
+
+
+def test_read_only_sees_but_cannot_reply(client, world, ticket):
+    client.force_login(world.read_only)
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 200
+    assert client.post(f"/tickets/{ticket.pk}/", {"text": "x", "action": "reply"}).status_code == 403
+
+
+def test_my_tickets_and_dashboard(client, world, ticket):
+    client.force_login(world.manager)
+    assert client.get("/tickets/mine/").status_code == 302
+    assert client.get("/tickets/dashboard/").status_code == 200
+
+
+def test_open_tickets_panel_on_the_360_page(client, world, ticket):
+    client.force_login(world.owner)
+    page = client.get(world.person.get_absolute_url())
+    assert page.status_code == 200 and ticket.number.encode() in page.content
+
+
+# --- portal ---
+
+def _portal_login(client, person):
+    link = magic_link(person)
+    response = client.get(link.split("localhost:8000", 1)[-1] if "localhost:8000" in link else link)
+    assert response.status_code == 302
+    return link
+
+
+def test_magic_link_by_mail_then_own_tickets_only(client, world, ticket):
+    other = make_person(world.owner, last_name="Fremd", emails=[{"email": "fremd@example.org"}])
+    foreign = ticket_create(actor=world.owner, subject="Fremdes Anliegen", person=other)
+    assert client.post("/portal/login/", {"email": "J.Mueller@gunther-glas.de"}).status_code == 200
+    mail = OutboundMessage.objects.get(purpose="service.portal")
+    path = re.search(r"https?://[^/]+(/portal/login/\S+)", mail.text).group(1)
+    assert client.get(path).status_code == 302
+    home = client.get("/portal/")
+    assert ticket.number.encode() in home.content and foreign.number.encode() not in home.content
+    assert client.get(f"/portal/tickets/{foreign.number}/").status_code == 404
+    assert client.get("/portal/tickets/T-999999/").status_code == 404
+    ticket_reply(actor=world.owner, ticket=ticket, text="Hier ist Ihr Auszug")
+    ticket_reply(actor=world.owner, ticket=ticket, text="GEHEIME NOTIZ", internal=True)
+    detail = client.get(f"/portal/tickets/{ticket.number}/")
+    assert b"Hier ist Ihr Auszug" in detail.content and b"GEHEIME NOTIZ" not in detail.content
+    assert client.post(f"/portal/tickets/{ticket.number}/", {"text": "Danke!"}).status_code == 302
+    assert ticket.messages.filter(direction="in", body_text="Danke!").exists()
+    new = client.post("/portal/new/", {"subject": "Adresse ändern", "text": "Neue Adresse"})
+    assert new.status_code == 302
+    # reused link
+    again = client.get(path)
+    assert again.status_code == 410 and b"already been used" in again.content
+
+
+def test_unknown_address_sends_nothing(client, world):
+    assert client.post("/portal/login/", {"email": "niemand@example.org"}).status_code == 200
+    assert not OutboundMessage.objects.exists()
+
+
+def test_expired_and_forged_links(client, world):
+    token = make_token("service.portal", world.person.pk)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        expired = client.get(f"/portal/login/{token}/")
+    assert expired.status_code == 410 and b"expired" in expired.content
+    assert client.get("/portal/login/nonsense/").status_code == 410
+
+
+def test_organisation_primary_contact_sees_colleagues_tickets(client, world):
+    employment = world.person.employments.get()
+    employment.is_primary_contact = True
+    employment.save()
+    colleague = make_person(world.owner, last_name="Kollege", organisation=world.organisation)
+    theirs = ticket_create(actor=world.owner, subject="Kollegen-Ticket", person=colleague)
+    client.get(f"/portal/login/{make_token('service.portal', world.person.pk)}/")
+    assert client.get(f"/portal/tickets/{theirs.number}/").status_code == 200
+
+
+def test_portal_session_never_reaches_staff_pages_or_api(client, world, ticket):
+    client.get(f"/portal/login/{make_token('service.portal', world.person.pk)}/")
+    assert client.session[SESSION_KEY] == world.person.pk
+    assert client.get("/tickets/").status_code == 302
+    assert client.get(f"/tickets/{ticket.pk}/").status_code == 302
+    assert client.get("/api/v1/tickets").status_code in {401, 403}
+    assert client.get("/api/v1/people").status_code in {401, 403}
+
+
+def test_portal_without_session_redirects_to_login(client):
+    assert client.get("/portal/").status_code == 302
+    assert client.get("/portal/tickets/T-1/").status_code == 302
+
+
+def test_settings_for_administrators_only(client, world):
+    client.force_login(world.manager)
+    assert client.get("/tickets/settings/sla/").status_code == 403
+    client.force_login(world.admin)
+    assert client.get("/tickets/settings/").status_code == 200
+    response = client.post("/tickets/settings/routing/new/", {
+        "name": "Depot", "position": "1", "is_active": "on", "keywords": "depot", "set_priority": "high"})
+    assert response.status_code == 302
+    assert client.get("/tickets/settings/routing/").content.count(b"Depot") >= 1
+    calendar = client.post("/tickets/settings/calendars/new/", {
+        "name": "Bayern", "working_days": "[0, 1, 2, 3, 4]", "start_time": "08:00", "end_time": "16:00",
+        "state": "BY", "time_zone": "Europe/Berlin"})
+    assert calendar.status_code == 302
+    assert client.get("/tickets/settings/nope/").status_code == 404
+
+
+def test_bulk_status_and_assign_from_the_queue(client, world, ticket):
+    client.force_login(world.teammate)
+    solved = TicketStatus.objects.get(key="solved")
+    response = client.post("/tickets/", {"op": "bulk", "action": "change_status", "ids": [ticket.pk],
+                                         "change_status-status": solved.pk})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == solved
+    client.post("/tickets/", {"op": "bulk", "action": "change_owner", "ids": [ticket.pk],
+                              "change_owner-owner": world.teammate.pk})
+    ticket.refresh_from_db()
+    assert ticket.owner == world.teammate
+
+
+def test_calendar_without_working_days_is_refused(world):
+    from django.core.exceptions import ValidationError
+
+    from kunde.service.models import BusinessCalendar
+
+    with pytest.raises(ValidationError):
+        BusinessCalendar(name="x", working_days=[], state="BE").full_clean()
+
+
+def test_sign_in_links_are_rate_limited(client, world):
+    from django.core.cache import cache
+
+    cache.clear()
+    start = timezone.now()
+    for minute in range(7):
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
+            client.post("/portal/login/", {"email": "j.mueller@gunther-glas.de"})
+    assert OutboundMessage.objects.filter(purpose="service.portal").count() == 5
