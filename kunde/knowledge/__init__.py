@@ -1,0 +1,1 @@
+"""Knowledge-base articles and the public help centre."""
