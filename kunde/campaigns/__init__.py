@@ -1,0 +1,1 @@
+"""Templates, e-mail campaigns, surveys (NPS/CSAT) and automation rules."""
