@@ -1,0 +1,207 @@
+"""Import runs: prepare (store the file, suggest a mapping), dry run, run, resume, undo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from kunde.accounts.models import User
+from kunde.contacts.models import Address, EmailAddress, Employment, Person, PhoneNumber
+from kunde.core import search
+from kunde.core.audit import audit_record, snapshot
+from kunde.core.events import emit_on_commit
+from kunde.core.models import AuditEntry
+from kunde.core.permissions import is_admin
+from kunde.core.services import record_update, require_create
+from kunde.imports.engine import Outcome, execute, upsert
+from kunde.imports.mapping import check_mapping, suggest_mapping
+from kunde.imports.models import ExternalReference, ImportChange, ImportRun
+from kunde.imports.reading import UnreadableFile, open_table
+
+MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
+MAX_BULK_RECORDS = 1000
+
+
+class ImportEvent:
+    FINISHED = "imports.run_finished"
+    UNDONE = "imports.run_undone"
+
+
+def run_directory(run: ImportRun) -> Path:
+    return Path(settings.DATA_DIR) / "imports" / str(run.pk)
+
+
+def report_path(run: ImportRun, *, dry_run: bool) -> Path:
+    return run_directory(run) / ("dry-run.csv" if dry_run else "report.csv")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_prepare(*, actor: User, source: Path, file_name: str = "", system: str = "import",
+                   mapping: dict[str, str] | None = None) -> ImportRun:
+    """Keep a copy of the file with the run (so it can resume) and suggest a mapping."""
+    require_create(actor)
+    if source.stat().st_size > MAX_FILE_BYTES:
+        raise ValidationError({"file": ["The file is larger than 2 GB."]})
+    try:
+        table = open_table(source)
+    except UnreadableFile as error:
+        raise ValidationError({"file": [str(error)]}) from error
+    chosen = mapping if mapping is not None else suggest_mapping(table.headers)
+    problems = check_mapping(chosen, table.headers)
+    run = ImportRun.objects.create(created_by=actor, file_name=(file_name or source.name)[:255],
+                                   file_hash=_sha256(source), mapping=chosen, system=system.strip() or "import")
+    directory = run_directory(run)
+    directory.mkdir(parents=True, exist_ok=True)
+    stored = directory / "source"
+    shutil.copyfile(source, stored)
+    run.file_path = str(stored)
+    run.save(update_fields=["file_path"])
+    if problems and mapping is not None:
+        raise ValidationError({"mapping": problems})
+    return run
+
+
+def import_set_mapping(*, actor: User, run: ImportRun, mapping: dict[str, str]) -> ImportRun:
+    _require_own(actor, run)
+    if run.status != ImportRun.Status.READY:
+        raise ValidationError({"mapping": ["The import has started; its mapping is fixed."]})
+    problems = check_mapping(mapping, open_table(Path(run.file_path)).headers)
+    if problems:
+        raise ValidationError({"mapping": problems})
+    run.mapping = mapping
+    run.save(update_fields=["mapping"])
+    return run
+
+
+def _require_own(actor: User, run: ImportRun) -> None:
+    if run.created_by_id != actor.pk and not is_admin(actor):
+        raise PermissionDenied("not your import")
+
+
+def mapping_problems(run: ImportRun) -> list[str]:
+    return check_mapping(run.mapping, open_table(Path(run.file_path)).headers)
+
+
+def import_dry_run(*, actor: User, run: ImportRun,
+                   on_batch: Callable[[int, Counter[str]], None] | None = None) -> Counter[str]:
+    """What the import would do, row by row (written to the dry-run report); nothing is saved."""
+    _require_own(actor, run)
+    if problems := mapping_problems(run):
+        raise ValidationError({"mapping": problems})
+    return execute(run, actor, dry_run=True, report=report_path(run, dry_run=True), on_batch=on_batch)
+
+
+def import_execute(*, actor: User, run: ImportRun,
+                   on_batch: Callable[[int, Counter[str]], None] | None = None,
+                   batch_size: int | None = None) -> ImportRun:
+    """Run (or resume) the import from its checkpoint to the end of the file."""
+    _require_own(actor, run)
+    require_create(actor)
+    if run.status in {ImportRun.Status.DONE, ImportRun.Status.UNDONE}:
+        raise ValidationError({"status": [f"This import is {run.status}."]})
+    if problems := mapping_problems(run):
+        raise ValidationError({"mapping": problems})
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    run.status = ImportRun.Status.RUNNING
+    options: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
+    try:
+        execute(run, actor, dry_run=False, report=report_path(run, dry_run=False), on_batch=on_batch, **options)
+    except BaseException as error:
+        run.status, run.error = ImportRun.Status.INTERRUPTED, f"{type(error).__name__}: {error}"[:2000]
+        ImportRun.objects.filter(pk=run.pk).update(status=run.status, error=run.error)
+        raise
+    with transaction.atomic():
+        run.status, run.error, run.finished_at = ImportRun.Status.DONE, "", timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        emit_on_commit(ImportEvent.FINISHED, id=run.pk)
+    (run_directory(run) / "source").unlink(missing_ok=True)  # personal data: kept only while resumable
+    return run
+
+
+@transaction.atomic
+def import_undo(*, actor: User, run: ImportRun) -> ImportRun:
+    """Remove the people the import created and revert the changes it made to existing ones."""
+    _require_own(actor, run)
+    run = ImportRun.objects.select_for_update().get(pk=run.pk)
+    if run.status == ImportRun.Status.UNDONE:
+        raise ValidationError({"status": ["This import has already been undone."]})
+    changes = ImportChange.objects.filter(run=run).order_by("-row_number", "-id")
+    for change in changes.filter(action=ImportChange.Action.UPDATED).iterator(chunk_size=500):
+        person = Person.all_objects.filter(pk=change.object_id).first()
+        if person is None:
+            continue
+        before = change.before
+        EmailAddress.objects.filter(pk__in=before.get("emails", [])).delete()
+        PhoneNumber.objects.filter(pk__in=before.get("phones", [])).delete()
+        Address.objects.filter(pk__in=before.get("addresses", [])).delete()
+        Employment.objects.filter(pk__in=before.get("employments", [])).delete()
+        Person.tags.through.objects.filter(person_id=person.pk, tag_id__in=before.get("tags", [])).delete()
+        if before.get("fields"):
+            record_update(actor=actor, instance=person, changes=_restored(before["fields"]),
+                          expected_version=None, event="contacts.person_updated", check_permission=False)
+        search.reindex(person)
+    created = list(changes.filter(action=ImportChange.Action.CREATED).values_list("object_id", flat=True))
+    for start in range(0, len(created), 500):
+        chunk = created[start:start + 500]
+        ExternalReference.objects.filter(object_type="contacts.person", object_id__in=chunk).delete()
+        for person in Person.all_objects.filter(pk__in=chunk):
+            _remove_created(actor, person)
+    run.status = ImportRun.Status.UNDONE
+    run.save(update_fields=["status"])
+    emit_on_commit(ImportEvent.UNDONE, id=run.pk)
+    return run
+
+
+def _restored(fields: dict[str, Any]) -> dict[str, Any]:
+    """Stored previous values (JSON) as model values again."""
+    return {name: dt.date.fromisoformat(value) if name == "birthday" and value else value
+            for name, value in fields.items()}
+
+
+def _remove_created(actor: User, person: Person) -> None:
+    """A person the import created goes away, unless something was recorded on them since: then soft-deleted."""
+    from kunde.activities.models import Activity
+    from kunde.contacts.services import person_delete
+
+    if not Activity.objects.filter(person=person).exists():
+        try:
+            with transaction.atomic():
+                audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=person, before=snapshot(person),
+                             extra={"import_undone": True})
+                search.remove(person)
+                person.delete()
+            return
+        except ProtectedError:
+            pass  # another app's record (a deal, a ticket) points at the person
+    person_delete(actor=actor, person=person)  # soft delete: what refers to them stays reachable
+
+
+def people_upsert_bulk(*, actor: User, records: list[dict[str, str]], system: str = "api",
+                       fingerprint: str = "") -> tuple[ImportRun, list[Outcome]]:
+    """Create or update up to 1,000 people by external id / e-mail in one transaction, as one undoable run."""
+    require_create(actor)
+    if not 1 <= len(records) <= MAX_BULK_RECORDS:
+        raise ValidationError({"records": [f"Send between 1 and {MAX_BULK_RECORDS} records."]})
+    run = ImportRun.objects.create(created_by=actor, file_name="API bulk request", file_hash=fingerprint,
+                                   system=system.strip() or "api", status=ImportRun.Status.RUNNING)
+    outcomes = upsert(run, actor, records)
+    emit_on_commit(ImportEvent.FINISHED, id=run.pk)
+    return run, outcomes
