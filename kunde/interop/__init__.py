@@ -1,0 +1,1 @@
+"""Interoperability formats: vCard export and import, iCalendar feeds of tasks and meetings."""
