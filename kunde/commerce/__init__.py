@@ -1,0 +1,1 @@
+"""Products, price lists, quotes with VAT and PDF, orders (the purchase history)."""
