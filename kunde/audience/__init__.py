@@ -1,0 +1,1 @@
+"""Segments over any attribute and the consent ledger (DSGVO Art. 7) with suppression."""
