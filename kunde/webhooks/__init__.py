@@ -1,0 +1,1 @@
+"""Webhooks: admins subscribe URLs to domain events; deliveries are signed, retried, recorded and replayable."""
