@@ -1,1 +1,1 @@
-pytest_plugins = ["kunde.core.testing.fixtures"]
+pytest_plugins = ["kunde.core.testing.fixtures", "kunde.mail.testing"]

@@ -9,12 +9,22 @@ from ninja import NinjaAPI, Router
 from ninja.openapi.docs import Swagger
 
 from kunde.activities.api import activities, tasks
+from kunde.audience import api as audience_api
+from kunde.campaigns import api as campaigns_api
+from kunde.commerce import api as commerce_api
 from kunde.contacts.api import employments, organisations, people
 from kunde.core.api.auth import API_AUTH
 from kunde.core.api.body import refuse_chunked_bodies
+from kunde.core.api.changes import changes
 from kunde.core.api.custom_fields import custom_fields
 from kunde.core.api.errors import ErrorOut, install_error_handlers
 from kunde.core.api.search import search
+from kunde.imports import api as imports_api
+from kunde.knowledge import api as knowledge_api
+from kunde.mail import api as mail_api
+from kunde.sales import api as sales_api
+from kunde.service import api as service_api
+from kunde.webhooks import api as webhooks_api
 
 DESCRIPTION = """
 Kunde's REST API. Everything the web UI does goes through the same services and the same
@@ -70,6 +80,11 @@ api.add_router("/activities", activities)
 api.add_router("/tasks", tasks)
 api.add_router("/custom-fields", custom_fields)
 api.add_router("/search", search)
+api.add_router("/changes", changes)
+for app_api in (mail_api, sales_api, commerce_api, service_api, knowledge_api, audience_api, campaigns_api,
+                webhooks_api, imports_api):
+    for prefix, router in app_api.routers:
+        api.add_router(prefix, router)
 
 # Registered last, so it only sees paths no router knows: they answer 404 in the error schema too.
 unknown = Router()

@@ -14,7 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 # Kunde's commands in the order a new user needs them; other Kunde commands follow by name.
 PREFERRED_ORDER = (
-    "serve", "worker", "demo", "createadmin", "backup", "restore", "bench", "reindex", "openapi",
+    "serve", "worker", "demo", "import", "createadmin", "backup", "restore", "bench", "reindex", "openapi",
 )
 
 

@@ -53,6 +53,9 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# Trusted reverse proxies in front of Kunde: the client address is then the N-th from the right
+# of X-Forwarded-For (rate limits of public forms). 0: use the connection's address.
+KUNDE_PROXY_HOPS = int(os.environ.get("KUNDE_PROXY_HOPS", "0") or 0)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -71,6 +74,16 @@ INSTALLED_APPS = [
     "kunde.accounts",
     "kunde.contacts",
     "kunde.activities",
+    "kunde.mail",
+    "kunde.sales",
+    "kunde.commerce",
+    "kunde.service",
+    "kunde.knowledge",
+    "kunde.audience",
+    "kunde.campaigns",
+    "kunde.webhooks",
+    "kunde.interop",
+    "kunde.imports",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kunde.core.extensions.navigation",
             ],
         },
     },
@@ -217,6 +231,19 @@ USE_I18N = True
 USE_TZ = True
 KUNDE_DEFAULT_REGION = os.environ.get("KUNDE_DEFAULT_REGION", "DE")  # for phone numbers
 KUNDE_DEFAULT_CURRENCY = os.environ.get("KUNDE_DEFAULT_CURRENCY", "EUR")
+# The letterhead of quotes, and the address customers' links point to.
+KUNDE_BASE_URL = os.environ.get("KUNDE_BASE_URL", "http://localhost:8000")
+KUNDE_COMPANY_NAME = os.environ.get("KUNDE_COMPANY_NAME", "")
+KUNDE_COMPANY_ADDRESS = os.environ.get("KUNDE_COMPANY_ADDRESS", "")  # lines separated by "|"
+KUNDE_COMPANY_VAT_ID = os.environ.get("KUNDE_COMPANY_VAT_ID", "")
+KUNDE_COMPANY_BANK = os.environ.get("KUNDE_COMPANY_BANK", "")
+KUNDE_COMPANY_IBAN = os.environ.get("KUNDE_COMPANY_IBAN", "")
+KUNDE_COMPANY_BIC = os.environ.get("KUNDE_COMPANY_BIC", "")
+KUNDE_CAMPAIGN_RATE = float(os.environ.get("KUNDE_CAMPAIGN_RATE", "0") or 0)  # campaign e-mails per second; 0: no limit
+KUNDE_VAT_RATES = os.environ.get("KUNDE_VAT_RATES", "19,7,0")  # percent, comma-separated
+KUNDE_MAIL_DOMAIN = os.environ.get("KUNDE_MAIL_DOMAIN", "")  # Message-ID domain; default: DEFAULT_FROM_EMAIL's
+# Webhooks go only to public addresses; these networks (CIDR, comma-separated) are let through too.
+KUNDE_WEBHOOK_ALLOWED_NETWORKS = env_list("KUNDE_WEBHOOK_ALLOWED_NETWORKS", "")
 
 # --- Static files, shipped with the package and served by WhiteNoise (no CDN).
 STATIC_URL = "static/"

@@ -11,4 +11,13 @@ urlpatterns = [
     path("", include("kunde.core.urls")),
     path("", include("kunde.contacts.urls")),
     path("", include("kunde.activities.urls")),
+    path("", include("kunde.mail.urls")),
+    path("", include("kunde.sales.urls")),
+    path("", include("kunde.commerce.urls")),
+    path("", include("kunde.service.urls")),
+    path("", include("kunde.knowledge.urls")),
+    path("", include("kunde.audience.urls")),
+    path("", include("kunde.campaigns.urls")),
+    path("", include("kunde.webhooks.urls")),
+    path("", include("kunde.interop.urls")),
 ]

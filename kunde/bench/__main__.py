@@ -26,8 +26,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-seconds", type=float, default=5.0)
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--api-threads", type=int, default=4)
+    # The app steps scale with the customers by default, in the issues' proportions (1M people:
+    # 300k deals, 1M tickets, 100k campaign e-mails); give a number to override, 0 to skip.
+    parser.add_argument("--campaign-messages", type=int, default=None,
+                        help="personalised e-mails to render and hand to a local SMTP sink (default: customers/10)")
+    parser.add_argument("--sales-deals", type=int, default=None,
+                        help="deals to generate before timing the kanban board and the sales dashboard "
+                             "(default: 0.3 x customers)")
+    parser.add_argument("--service-tickets", type=int, default=None,
+                        help="tickets to generate before timing a team's ticket queue (default: customers)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args(argv)
+    for name, share in (("campaign_messages", 0.1), ("sales_deals", 0.3), ("service_tickets", 1.0)):
+        if getattr(args, name) is None:
+            setattr(args, name, max(100, int(args.customers * share)))
     if os.environ.get("DATABASE_URL"):
         parser.error("the benchmark runs on a scratch SQLite database: unset DATABASE_URL")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kunde.settings")
@@ -78,6 +90,18 @@ def measure(args: argparse.Namespace) -> dict:
         ("page_360", lambda: m.measure_360(users, rnd, args.samples)),
         ("list_page", lambda: m.measure_list(users, max(3, args.samples // 4))),
     ]
+    if args.campaign_messages:
+        from kunde.bench.campaigns import measure_campaign_send
+
+        steps.append(("campaign_send", lambda: measure_campaign_send(args.campaign_messages)))
+    if args.sales_deals:
+        from kunde.bench.sales import measure_sales
+
+        steps.append(("sales", lambda: measure_sales(args.sales_deals, max(10, args.samples // 2), args.seed)))
+    if getattr(args, "service_tickets", 0):
+        from kunde.bench.service import measure_service
+
+        steps.append(("service", lambda: measure_service(args.service_tickets, max(10, args.samples // 2), args.seed)))
     result: dict = {}
     for name, step in steps:
         print(f"measuring {name} ...", file=sys.stderr, flush=True)

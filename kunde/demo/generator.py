@@ -210,6 +210,7 @@ class DemoResult:
     contacts: int = 0
     tasks: int = 0
     open_tasks: int = 0
+    orders: int = 0
     seconds: float = 0.0
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, team
 
@@ -263,6 +264,12 @@ class DemoGenerator:
         started = time.monotonic()
         with request_id_scope(f"demo-{self.seed}"):
             staff = self.staff()
+            from kunde.knowledge.demo import load_demo_articles  # the help centre's articles
+
+            load_demo_articles(author=next(iter(staff.managers.values()), None))
+            from kunde.commerce.demo import load_demo_catalogue  # products for the purchase history
+
+            self.catalogue = load_demo_catalogue()
             bar = tqdm(total=self.customers, unit=" customers", disable=None if self.progress else True,
                        desc="Demo data")
             with bar:
@@ -271,6 +278,10 @@ class DemoGenerator:
                     with transaction.atomic():
                         self.write_customer(plan, staff)
                     bar.update()
+            from kunde.campaigns.demo import fidelis_quarterly_review_rule  # a rule that acts on the history
+
+            fidelis_quarterly_review_rule(actor=next(iter(staff.managers.values()), None), segment_definition={
+                "op": "and", "rules": [{"field": "lifecycle_stage", "operator": "eq", "value": "customer"}]})
         self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -512,6 +523,11 @@ class DemoGenerator:
             self.result.private_customers += 1
         record: Organisation | Person = organisation or people[0][0]
         self._history(rng, plan, owner, manager, people, record, stages, start, end, count)
+        if plan.stage == "customer":
+            from kunde.commerce.demo import demo_orders
+
+            self.result.orders += demo_orders(rng, owner=owner, catalogue=self.catalogue, person=people[0][0],
+                                              organisation=organisation, start=start, end=end)
 
     def _create_person(
         self, owner: User, plan: PersonPlan, organisation: Organisation | None, stage: LifecycleStage | None,

@@ -244,3 +244,23 @@ def test_demo_never_writes_in_the_future():
     assert not Activity.objects.filter(created_at__gt=now).exists()
     assert not AuditEntry.objects.filter(at__gt=now).exists()
     assert not Person.objects.filter(created_at__gt=now).exists()
+
+
+def test_customers_have_a_purchase_history(demo):
+    """Paying customers have orders: furniture for companies, jewellery for private customers."""
+    from kunde.commerce.models import Order, OrderLine
+
+    _generator, result = demo
+    assert result.orders == Order.objects.count() > 0
+    companies = set(OrderLine.objects.filter(organisation__isnull=False).values_list("category__key", flat=True))
+    private = set(OrderLine.objects.filter(organisation__isnull=True).values_list("category__key", flat=True))
+    assert companies <= {"desks", "chairs", "storage"} and private <= {"necklaces", "rings", "earrings"}
+    assert companies and private
+    assert not Order.objects.filter(ordered_on__gt=timezone.localdate()).exists()
+
+
+def test_the_quarterly_review_rule_is_set_up(demo):
+    from kunde.campaigns.models import Rule
+
+    rule = Rule.objects.get()
+    assert rule.trigger == Rule.Trigger.QUARTERLY and rule.action == Rule.Action.CREATE_TASK
