@@ -2,7 +2,7 @@
 # Kunde's test command (the README's second quick-start command).
 #
 # Installs everything the tests need — the project with its test extras into .venv, and
-# Debian's Chromium for the browser tests — then runs the static checks and the whole
+# Debian's Chromium for the browser tests and Dovecot for the IMAP tests — then runs the static checks and the whole
 # suite on SQLite, and again on PostgreSQL whenever one is reachable. With
 # KUNDE_REQUIRE_POSTGRES=1 (set by CI) a missing PostgreSQL is a failure, not a skip.
 set -euo pipefail
@@ -38,6 +38,12 @@ if [ ! -x /usr/bin/chromium ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 /usr/bin/chromium --version
+
+say "Dovecot for the IMAP tests"
+if ! command -v dovecot >/dev/null && [ ! -x /usr/sbin/dovecot ]; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd
+fi
 
 # A scratch data directory: the tests never touch ./data.
 KUNDE_DATA_DIR="$(mktemp -d)"

@@ -242,6 +242,8 @@ KUNDE_COMPANY_BIC = os.environ.get("KUNDE_COMPANY_BIC", "")
 KUNDE_CAMPAIGN_RATE = float(os.environ.get("KUNDE_CAMPAIGN_RATE", "0") or 0)  # campaign e-mails per second; 0: no limit
 KUNDE_VAT_RATES = os.environ.get("KUNDE_VAT_RATES", "19,7,0")  # percent, comma-separated
 KUNDE_MAIL_DOMAIN = os.environ.get("KUNDE_MAIL_DOMAIN", "")  # Message-ID domain; default: DEFAULT_FROM_EMAIL's
+# Larger attachments of incoming e-mail are refused (name and size kept, content dropped).
+KUNDE_MAIL_MAX_ATTACHMENT_BYTES = int(os.environ.get("KUNDE_MAIL_MAX_ATTACHMENT_BYTES", str(20 * 1024 * 1024)))
 # Webhooks go only to public addresses; these networks (CIDR, comma-separated) are let through too.
 KUNDE_WEBHOOK_ALLOWED_NETWORKS = env_list("KUNDE_WEBHOOK_ALLOWED_NETWORKS", "")
 

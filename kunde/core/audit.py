@@ -25,12 +25,18 @@ def _json_value(value: Any) -> Any:
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
-    """Return the concrete field values of `instance`, JSON-safe, keyed by attname."""
+    """Return the concrete field values of `instance`, JSON-safe, keyed by attname.
+
+    Fields a model lists in `audit_secret_fields` (passwords of mailboxes, …) are recorded
+    only as set or not set: the audit trail is read by many and must not hand out secrets.
+    """
+    secret = set(getattr(instance, "audit_secret_fields", ()))
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
         if field.attname in _SKIPPED:
             continue
-        data[field.attname] = _json_value(getattr(instance, field.attname))
+        value = getattr(instance, field.attname)
+        data[field.attname] = ("********" if value else "") if field.attname in secret else _json_value(value)
     return data
 
 

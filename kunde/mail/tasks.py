@@ -23,4 +23,12 @@ def send_outbox_task() -> dict[str, int]:
     """The same, as a background task (its own name: the task backend finds a task by its module path)."""
     return send_outbox()
 
+def poll_mailboxes() -> dict[str, int]:
+    from kunde.mail.inbound import poll_all
+
+    return poll_all()
+
+
 register_periodic("mail.send_outbox", send_outbox, every=dt.timedelta(minutes=1))
+register_periodic("mail.poll_mailboxes", poll_mailboxes, every=dt.timedelta(minutes=1),
+                  stale_after=dt.timedelta(minutes=30))

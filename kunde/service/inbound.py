@@ -38,8 +38,14 @@ def _ids(value: Any) -> list[str]:
     return re.findall(r"<[^<>\s]+>", str(value)) or [str(value).strip()]
 
 
-def find_ticket(subject: str, in_reply_to: list[str], references: list[str]) -> Ticket | None:
-    """The ticket a message belongs to: by our Message-IDs in its headers, else by the subject token."""
+def find_ticket(subject: str, in_reply_to: list[str], references: list[str],
+                sender: Person | None = None) -> Ticket | None:
+    """The ticket a message belongs to: by our Message-IDs in its headers, else by the subject token.
+
+    Message-IDs cannot be guessed; a ticket number can. So the subject token only threads a
+    message from the ticket's own customer (the person, or someone of its organisation);
+    anybody else's message opens a new ticket instead of writing into a stranger's case.
+    """
     ids = [*in_reply_to, *reversed(references)]
     if ids:
         hit = (TicketMessage.objects.filter(message_id__in=ids, ticket__deleted_at__isnull=True)
@@ -47,9 +53,18 @@ def find_ticket(subject: str, in_reply_to: list[str], references: list[str]) -> 
         if hit is not None:
             return hit.ticket
     match = TOKEN.search(subject or "")
-    if match:
-        return Ticket.objects.filter(number=match.group(1)).first()
+    if match and sender is not None:
+        ticket = Ticket.objects.filter(number=match.group(1), deleted_at__isnull=True).first()
+        if ticket is not None and _is_customer_of(sender, ticket):
+            return ticket
     return None
+
+
+def _is_customer_of(person: Person, ticket: Ticket) -> bool:
+    if ticket.person_id == person.pk:
+        return True
+    return ticket.organisation_id is not None and person.employments.filter(
+        organisation_id=ticket.organisation_id).exists()
 
 
 def sender_person(address: str, display_name: str = "") -> Person:
@@ -84,7 +99,7 @@ def handle_inbound(message: Any) -> Ticket:
     if message_id and TicketMessage.objects.filter(message_id=message_id).exists():
         return TicketMessage.objects.filter(message_id=message_id).first().ticket  # type: ignore[union-attr]
     person = sender_person(sender, sender_name) if sender else None
-    ticket = find_ticket(subject, in_reply_to, references)
+    ticket = find_ticket(subject, in_reply_to, references, person)
     if ticket is not None:
         ticket_receive(ticket=ticket, text=text, html=html, person=person, message_id=message_id,
                        in_reply_to=" ".join(in_reply_to), references=" ".join(references),
@@ -100,13 +115,11 @@ def _attachments(message: Any) -> list[Any]:
     if related is None:
         return []
     if hasattr(related, "all"):
-        return [a for a in related.all() if not getattr(a, "quarantined", False)]
+        return [a for a in related.all() if not getattr(a, "quarantined", False) and not getattr(a, "refused", False)]
     return list(related)
 
 
 def register() -> None:
-    try:
-        from kunde.mail.inbound import register_handler  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return
+    from kunde.mail.inbound import register_handler
+
     register_handler("service", handle_inbound)

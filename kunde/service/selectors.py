@@ -88,3 +88,19 @@ def ticket_get(user: Any, pk: Any, action: Action | str = Action.VIEW) -> Ticket
     if ticket is None:
         raise Http404("ticket")
     return ticket
+
+
+def ticket_attachment(ticket: Ticket, attachment_id: int) -> Any:
+    """A stored file the ticket's thread names; quarantined and refused files are never handed out."""
+    from django.http import Http404
+
+    from kunde.mail.models import InboundAttachment
+
+    named = {item.get("id") for attachments in ticket.messages.values_list("attachments", flat=True)
+             for item in attachments or () if isinstance(item, dict)}
+    if attachment_id not in named:
+        raise Http404("attachment")
+    attachment = InboundAttachment.objects.filter(pk=attachment_id, quarantined=False, refused=False).first()
+    if attachment is None:
+        raise Http404("attachment")
+    return attachment

@@ -263,7 +263,8 @@ def ticket_create(
     ticket.sla_policy = sla_policy_for(ticket)
     sla_recompute(ticket)
     ticket.save()
-    if description or body_html:
+    attachments = list(attachments)
+    if description or body_html or message_id or attachments:  # an empty mail still keeps its id and files
         TicketMessage.objects.create(
             ticket=ticket, direction=Direction.IN if from_customer else Direction.OUT, internal=False,
             author_person=person if from_customer else None, author_user=None if from_customer else actor,

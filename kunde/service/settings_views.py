@@ -16,6 +16,7 @@ from kunde.core.audit import audit_record, snapshot
 from kunde.core.models import AuditEntry
 from kunde.core.permissions import is_admin
 from kunde.core.views.ui import actor, login_required
+from kunde.mail.models import Mailbox
 from kunde.service.models import (
     BusinessCalendar,
     ReplyTemplate,
@@ -38,6 +39,9 @@ SECTIONS: dict[str, tuple[Any, type[models.Model], list[str]]] = {
                 ["name", "position", "is_active", "stop", "channel", "sender_domain", "keywords", "customer_group",
                  "language", "set_team", "set_priority", "set_category", "set_tags"]),
     "templates": (_("Reply templates"), ReplyTemplate, ["name", "language", "body", "is_active"]),
+    "mailboxes": (_("Mailboxes"), Mailbox,
+                  ["name", "purpose", "address", "host", "port", "security", "username", "password", "folder",
+                   "is_active"]),
 }
 
 
@@ -55,6 +59,11 @@ def _form_class(model: type[models.Model], fields: list[str]) -> type[forms.Mode
     class Styled(form_class):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            if "password" in self.fields:  # never sent back to the browser; blank keeps the stored one
+                self.fields["password"].widget = forms.PasswordInput(render_value=False)
+                self.fields["password"].required = False
+                if self.instance.pk:
+                    self.fields["password"].help_text = _("Leave empty to keep the stored password.")
             for field in self.fields.values():
                 widget = field.widget
                 if isinstance(widget, forms.CheckboxInput):
@@ -63,6 +72,10 @@ def _form_class(model: type[models.Model], fields: list[str]) -> type[forms.Mode
                     widget.attrs["class"] = "form-select"
                 else:
                     widget.attrs["class"] = "form-control"
+
+        def clean_password(self) -> str:
+            value = self.cleaned_data.get("password", "")
+            return value or (self.instance.password if self.instance.pk else "")
 
     return Styled
 

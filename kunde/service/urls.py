@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/mine/", views.my_tickets, name="my_tickets"),
     path("tickets/dashboard/", views.dashboard, name="dashboard"),
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:pk>/attachments/<int:attachment_id>/", views.ticket_attachment, name="ticket_attachment"),
     path("tickets/settings/", settings_views.section_list, name="settings_home"),
     path("tickets/settings/<slug:key>/", settings_views.section_list, name="settings"),
     path("tickets/settings/<slug:key>/new/", settings_views.section_edit, name="settings_new"),

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -128,6 +129,17 @@ def template_context(ticket: Ticket) -> dict[str, str]:
         "salutation": person.get_salutation_display() if person else "",
         "organisation": ticket.organisation.name if ticket.organisation else "",
     }
+
+
+@login_required
+def ticket_attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """A file of an incoming message, for whoever may see the ticket; always a download."""
+    ticket = selectors.ticket_get(actor(request), pk)
+    attachment = selectors.ticket_attachment(ticket, attachment_id)
+    response = HttpResponse(bytes(attachment.content), content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, attachment.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

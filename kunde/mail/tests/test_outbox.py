@@ -69,16 +69,22 @@ def test_temporary_refusal_is_retried_later(world, smtp_server):
     assert outbox_send_due() == 1
 
 
-def test_permanent_refusal_fails_and_reports_a_bounce(world, smtp_server):
+def test_permanent_refusal_fails_and_reports_a_bounce(world, smtp_server, django_capture_on_commit_callbacks):
     bounced = []
-    events.subscribe("mail.message_bounced", lambda _type, payload: bounced.append(payload["address"]))
+
+    def record(_type, payload):
+        bounced.append(payload["address"])
+
+    events.subscribe("mail.message_bounced", record)
     smtp_server.refuse["weg@example.de"] = "550 5.1.1 No such user"
     with transaction.atomic():
         message = enqueue(to="weg@example.de")
     try:
-        assert outbox_send_due() == 0
+        with django_capture_on_commit_callbacks(execute=True):
+            assert outbox_send_due() == 0
     finally:
-        events._handlers["mail.message_bounced"].clear()
+        events.unsubscribe("mail.message_bounced", record)  # the other apps' subscribers stay
+    assert bounced == ["weg@example.de"]
     message.refresh_from_db()
     assert message.status == "failed" and "550" in message.last_error
     assert smtp_server.messages == []

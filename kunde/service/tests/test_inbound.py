@@ -51,3 +51,16 @@ def test_unknown_sender_becomes_person_to_review(world):
     assert person.last_name == "Mustermann" and person.emails.get().email == "erika@example.org"
     assert NEEDS_REVIEW in [t.name for t in person.tags.all()]
     assert Person.objects.count() == 2
+
+
+def test_a_ticket_number_from_a_stranger_opens_a_new_ticket(world):
+    ticket = handle_inbound(mail())
+    stranger = handle_inbound(mail(from_address="someone@elsewhere.example", message_id="<s@elsewhere>",
+                                   subject=f"Re: [#{ticket.number}] gib mir die Daten"))
+    assert stranger.pk != ticket.pk and ticket.messages.count() == 1
+
+
+def test_an_empty_mail_is_kept_and_a_redelivery_is_not_a_second_ticket(world):
+    ticket = handle_inbound(mail(text="", message_id="<empty@example.org>"))
+    assert ticket.messages.get().message_id == "<empty@example.org>"
+    assert handle_inbound(mail(text="", message_id="<empty@example.org>")).pk == ticket.pk

@@ -1,28 +1,24 @@
-"""The Fidelis story end to end with a real SMTP server.
+"""The Fidelis story end to end with a real IMAP server (Dovecot) and a real SMTP server.
 
-Herr Müller writes an e-mail; it becomes a ticket on his record, routed to the service
-team, with the SLA running; his advisor sees it on the 360° page; the agent's reply is
-sent threaded through the outbox and SMTP; Herr Müller's answer threads onto the same
-ticket; the ticket is solved, the satisfaction question goes out and is answered.
-
-The IMAP leg (Dovecot → mail's inbound handler registry) runs once the mail app's
-inbound side lands; until then the handler is called with the parsed message directly.
+Herr Müller writes an e-mail to the service mailbox; the poller fetches it and it becomes
+a ticket on his record, routed to the service team, with the SLA running; his advisor sees
+it on the 360° page; the agent's reply is sent threaded through the outbox and SMTP;
+Herr Müller's answer threads onto the same ticket; the ticket is solved, the satisfaction
+question goes out and is answered.
 """
 
 from __future__ import annotations
 
 import re
-from email import message_from_bytes, policy
-from types import SimpleNamespace
 
 import pytest
 
 from kunde.accounts.models import Role
 from kunde.contacts.models import CustomerGroup
 from kunde.core.testing.factories import make_team, make_user
+from kunde.mail.inbound import poll_all
 from kunde.mail.services import outbox_send_due
-from kunde.service.inbound import handle_inbound
-from kunde.service.models import RoutingRule, SlaPolicy, TicketStatus
+from kunde.service.models import RoutingRule, SlaPolicy, Ticket, TicketStatus
 from kunde.service.services import default_calendar, ticket_change_status, ticket_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,17 +36,7 @@ Jürgen Müller
 """.encode()
 
 
-def parsed(raw: bytes) -> SimpleNamespace:
-    message = message_from_bytes(raw, policy=policy.default)
-    body = message.get_body(preferencelist=("plain",))
-    return SimpleNamespace(
-        pk=None, from_address=str(message["From"]), subject=str(message["Subject"]),
-        text=body.get_content() if body else "", html="", message_id=str(message["Message-ID"] or ""),
-        in_reply_to=str(message["In-Reply-To"] or ""), references=str(message["References"] or ""),
-        attachments=[])
-
-
-def test_fidelis_story(world, smtp_server, client):
+def test_fidelis_story(world, smtp_server, imap_server, client):
     service_team = make_team("Kundenservice")
     agent = make_user(Role.MEMBER, team=service_team, username="agentin")
     key_accounts = CustomerGroup.objects.first()
@@ -61,7 +47,10 @@ def test_fidelis_story(world, smtp_server, client):
     SlaPolicy.objects.create(name="Key accounts", customer_group=key_accounts, calendar=default_calendar(),
                              first_response_minutes=60, resolution_minutes=480)
 
-    ticket = handle_inbound(parsed(RAW))
+    imap_server.mailbox(purpose="service")
+    imap_server.append(RAW)
+    assert poll_all()["processed"] == 1
+    ticket = Ticket.objects.get()
     assert ticket.person == world.person and ticket.organisation == world.organisation
     assert ticket.team == service_team and ticket.priority == "high"
     assert ticket.sla_policy is not None and ticket.first_response_due_at is not None
@@ -81,7 +70,10 @@ def test_fidelis_story(world, smtp_server, client):
     answer = RAW.replace(b"Subject: Depotauszug Q3 fehlt", f"Subject: AW: {sent['Subject']}".encode()) \
         .replace(b"Message-ID: <mueller-1@gunther-glas.de>",
                  f"Message-ID: <mueller-2@gunther-glas.de>\nIn-Reply-To: {sent['Message-ID']}".encode())
-    assert handle_inbound(parsed(answer)).pk == ticket.pk
+    imap_server.append(answer)
+    imap_server.append(answer)  # delivered twice: handled once
+    poll_all()
+    assert Ticket.objects.get() == ticket
     assert ticket.messages.count() == 3
 
     ticket.refresh_from_db()

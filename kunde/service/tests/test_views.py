@@ -189,3 +189,71 @@ def test_sign_in_links_are_rate_limited(client, world):
         with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
             client.post("/portal/login/", {"email": "j.mueller@gunther-glas.de"})
     assert OutboundMessage.objects.filter(purpose="service.portal").count() == 5
+
+
+@pytest.fixture
+def ticket_with_files(world):
+    from kunde.mail.models import InboundAttachment, InboundMessage, Mailbox
+    from kunde.service.inbound import handle_inbound
+
+    mailbox = Mailbox.objects.create(name="Service", address="service@fidelis-invest.de", host="localhost",
+                                     username="service")
+    message = InboundMessage.objects.create(
+        mailbox=mailbox, uidvalidity=1, uid=1, message_id="<dateien@gunther-glas.de>", subject="Dateien",
+        from_address=world.person.emails.first().email, text="Anbei", raw=b"")
+    kept = InboundAttachment.objects.create(message=message, filename="auszug.pdf", mimetype="application/pdf",
+                                            size=4, content=b"%PDF")
+    quarantined = InboundAttachment.objects.create(message=message, filename="tool.exe", size=2, content=b"MZ",
+                                                   mimetype="application/x-msdownload", quarantined=True,
+                                                   reason="executable")
+    ticket = handle_inbound(message)
+    ticket.team = world.team_a
+    ticket.save()
+    return ticket, kept, quarantined
+
+
+@pytest.mark.parametrize("who, status", [
+    ("anonymous", 302), ("read_only", 200), ("other_team", 404), ("teammate", 200), ("owner", 200),
+    ("manager", 200), ("admin", 200),
+])
+def test_attachment_download_matrix(client, world, ticket_with_files, who, status):
+    ticket, kept, _quarantined = ticket_with_files
+    if who != "anonymous":
+        client.force_login(getattr(world, who))
+    response = client.get(f"/tickets/{ticket.pk}/attachments/{kept.pk}/")
+    assert response.status_code == status
+    if status == 200:
+        assert response.content == b"%PDF" and "attachment" in response["Content-Disposition"]
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_quarantined_and_foreign_attachments_are_not_handed_out(client, world, ticket_with_files, ticket):
+    with_files, kept, quarantined = ticket_with_files
+    client.force_login(world.admin)
+    page = client.get(f"/tickets/{with_files.pk}/").content.decode()
+    assert "auszug.pdf" in page and "tool.exe" not in page
+    assert client.get(f"/tickets/{with_files.pk}/attachments/{quarantined.pk}/").status_code == 404
+    assert client.get(f"/tickets/{ticket.pk}/attachments/{kept.pk}/").status_code == 404  # not this ticket's file
+
+
+def test_administrators_connect_a_mailbox_and_its_password_stays_secret(client, world):
+    from kunde.core.models import AuditEntry
+    from kunde.mail.models import Mailbox
+
+    client.force_login(world.admin)
+    fields = {"name": "Service", "purpose": "service", "address": "service@fidelis-invest.de",
+              "host": "imap.fidelis-invest.de", "port": "993", "security": "ssl", "username": "service",
+              "password": "geheim-123", "folder": "INBOX", "is_active": "on"}
+    assert client.post("/tickets/settings/mailboxes/new/", fields).status_code == 302
+    mailbox = Mailbox.objects.get()
+    assert mailbox.password == "geheim-123"
+    edit = client.get(f"/tickets/settings/mailboxes/{mailbox.pk}/").content.decode()
+    assert "geheim-123" not in edit
+    assert client.post(f"/tickets/settings/mailboxes/{mailbox.pk}/",
+                       {**fields, "password": "", "folder": "Support"}).status_code == 302
+    mailbox.refresh_from_db()
+    assert (mailbox.password, mailbox.folder) == ("geheim-123", "Support")  # blank kept the password
+    entries = AuditEntry.objects.filter(object_type__endswith="mailbox")
+    assert entries.count() == 2 and all("geheim" not in str(e.changes) for e in entries)
+    client.force_login(world.manager)
+    assert client.get("/tickets/settings/mailboxes/").status_code == 403
