@@ -35,11 +35,16 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: 0.3 x customers)")
     parser.add_argument("--service-tickets", type=int, default=None,
                         help="tickets to generate before timing a team's ticket queue (default: customers)")
+    parser.add_argument("--mail-messages", type=int, default=None,
+                        help="e-mails to deliver to a local Dovecot and poll into tickets (default: customers/100, "
+                             "at most 10,000; skipped without Dovecot)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args(argv)
     for name, share in (("campaign_messages", 0.1), ("sales_deals", 0.3), ("service_tickets", 1.0)):
         if getattr(args, name) is None:
             setattr(args, name, max(100, int(args.customers * share)))
+    if args.mail_messages is None:
+        args.mail_messages = max(100, min(10000, args.customers // 100))
     if os.environ.get("DATABASE_URL"):
         parser.error("the benchmark runs on a scratch SQLite database: unset DATABASE_URL")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kunde.settings")
@@ -102,6 +107,10 @@ def measure(args: argparse.Namespace) -> dict:
         from kunde.bench.service import measure_service
 
         steps.append(("service", lambda: measure_service(args.service_tickets, max(10, args.samples // 2), args.seed)))
+    if args.mail_messages:
+        from kunde.bench.mail import measure_mail_ingest
+
+        steps.append(("mail", lambda: measure_mail_ingest(args.mail_messages)))
     result: dict = {}
     for name, step in steps:
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
