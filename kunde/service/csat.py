@@ -54,6 +54,8 @@ def csat_ticket(token: str) -> Ticket:
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is None:
         raise LinkError("Unknown ticket.")
+    if ticket.csat_answered_at is not None:  # the five links of one question share one answer
+        raise LinkError("This link has already been used.")
     return ticket
 
 
@@ -69,8 +71,10 @@ def csat_answer(token: str, score: int, comment: str = "") -> Ticket:
             UsedToken.objects.create(digest=_digest(token), purpose=PURPOSE)
     except IntegrityError as error:
         raise LinkError("This link has already been used.") from error
-    Ticket.all_objects.filter(pk=ticket.pk).update(
+    answered = Ticket.all_objects.filter(pk=ticket.pk, csat_answered_at__isnull=True).update(
         csat_score=score, csat_comment=comment.strip()[:2000], csat_answered_at=timezone.now())
+    if not answered:  # another of the five links won the race
+        raise LinkError("This link has already been used.")
     ticket.refresh_from_db()
     _history(None, ticket, "service.csat_answered", _("Satisfaction %(score)s/5 on ticket %(number)s") % {
         "score": score, "number": ticket.number}, notes=comment, data={"score": score})

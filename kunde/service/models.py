@@ -109,6 +109,14 @@ class BusinessCalendar(models.Model):
             ZoneInfo(self.time_zone)
         except (KeyError, ValueError) as error:
             raise ValidationError({"time_zone": [_("Unknown time zone.")]}) from error
+        import holidays
+
+        known = {code.upper(): code for code in holidays.Germany.subdivisions}
+        self.state = known.get(self.state.strip().upper(), self.state.strip())
+        if self.state and self.state not in holidays.Germany.subdivisions:
+            raise ValidationError({"state": [
+                _("Unknown German state. Use one of: %(states)s.") % {
+                    "states": ", ".join(holidays.Germany.subdivisions)}]})
 
 
 class SlaPolicy(models.Model):

@@ -76,6 +76,13 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
+def check_link(token: str) -> None:
+    """LinkError when the link is broken, expired or used; the link stays unused."""
+    read_token(PURPOSE, token, max_age=MAX_AGE)
+    if UsedToken.objects.filter(digest=_digest(token)).exists():
+        raise LinkError("This link has already been used.")
+
+
 def redeem(token: str) -> Person:
     """The person a magic link names; the link is used up. LinkError when broken, expired or reused."""
     person_id = read_token(PURPOSE, token, max_age=MAX_AGE)
@@ -137,11 +144,17 @@ def login(request: HttpRequest) -> HttpResponse:
     return render(request, "service/portal/login.html", {"form": form, "sent": sent})
 
 
+@require_http_methods(["GET", "POST"])
 def magic(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST signs in: mail scanners that open links must not use them up."""
+    from kunde.service.views import _link_error
+
     try:
+        if request.method == "GET":
+            check_link(token)
+            return render(request, "service/portal/magic.html", {"token": token})
         person = redeem(token)
     except LinkError as error:
-        from kunde.service.views import _link_error
         return _link_error(request, error, portal=True)
     request.session.cycle_key()
     request.session[SESSION_KEY] = person.pk

@@ -382,17 +382,12 @@ def ticket_reply(*, actor: User | None, ticket: Ticket, text: str, internal: boo
         message.in_reply_to = outbound.in_reply_to
         message.references = outbound.references
         message.save()
-        fields: dict[str, Any] = {}
-        if ticket.first_response_at is None:
-            fields["first_response_at"] = now
-        if ticket.status.category == StatusCategory.NEW:
-            fields["status"] = status_for(StatusCategory.OPEN)
-        if fields:
-            Ticket.all_objects.filter(pk=ticket.pk).update(**fields)
-            for name, value in fields.items():
-                setattr(ticket, name, value)
-            if "status" in fields:
-                emit_on_commit(TicketEvent.STATUS_CHANGED, id=ticket.pk)
+        if ticket.first_response_at is None:  # the SLA clock's own field: no version change
+            Ticket.all_objects.filter(pk=ticket.pk).update(first_response_at=now)
+            ticket.first_response_at = now
+        if ticket.status.category == StatusCategory.NEW:  # answered: open, with history and audit
+            opened = ticket_change_status(actor=actor, ticket=ticket, status=status_for(StatusCategory.OPEN), now=now)
+            ticket.status, ticket.version = opened.status, opened.version
         _history(actor, ticket, "service.reply_sent", _("Reply on ticket %(number)s") % {"number": ticket.number},
                  channel="email", direction="out", notes=text, data={"message_id": message.pk})
     else:

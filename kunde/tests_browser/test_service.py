@@ -63,6 +63,7 @@ def test_agent_answers_with_an_article_link_and_the_customer_reads_it(live_serve
     page.context.clear_cookies()
     link = magic_link(person)
     page.goto(base + link[link.index("/portal/"):])
+    page.get_by_role("button", name="Sign in to the portal").click()
     expect(page.get_by_role("heading", name="Your requests")).to_be_visible()
     page.get_by_role("link", name=f"{ticket.number} · Depotauszug fehlt").click()
     expect(page.get_by_text("/help/de/depotauszug-anfordern/")).to_be_visible()

@@ -57,6 +57,9 @@ def test_reply_goes_to_outbox_with_threading_headers(world):
     assert message.message_id == outbound.message_id
     ticket.refresh_from_db()
     assert ticket.first_response_at is not None and ticket.status.key == "open"
+    # The automatic new → open is a status change like any other: history, audit, a new version.
+    assert Activity.objects.filter(kind="service.status_changed").count() == 1
+    assert ticket.version == 2
     second = ticket_reply(actor=world.owner, ticket=ticket, text="Nachtrag")
     assert second.in_reply_to == message.message_id
     assert Activity.objects.filter(kind="service.reply_sent").count() == 2
@@ -159,6 +162,22 @@ def test_solving_asks_for_satisfaction_once_and_the_answer_lands_on_the_ticket(w
     assert Activity.objects.filter(kind="service.csat_answered").exists()
     with pytest.raises(LinkError):
         csat_ticket(token)
+
+
+def test_one_answer_per_ticket_whichever_of_the_links_is_used(world):
+    import time_machine
+
+    ticket = ticket_create(actor=world.owner, subject="Frage", person=world.person)
+    with time_machine.travel("2026-11-24 09:00:00 +0000"):
+        first = make_token("service.csat", ticket.pk)
+    with time_machine.travel("2026-11-24 09:00:05 +0000"):
+        second = make_token("service.csat", ticket.pk)  # the next link in the mail, a few seconds later
+    assert first != second
+    csat_answer(first, 2)
+    with pytest.raises(LinkError):
+        csat_answer(second, 5)
+    ticket.refresh_from_db()
+    assert ticket.csat_score == 2
 
 
 def test_csat_page_reused_and_forged_links_are_clear(client, world):
