@@ -63,6 +63,12 @@ class BulkPeopleOut(Schema):
     results: list[RecordResult]
 
 
+class UndoSkippedOut(Schema):
+    row: int = Field(description="The row (or record, from 1) whose change undo left in place.")
+    id: int = Field(description="The person's id.")
+    reason: str = Field(description="Why: changed or deleted since the import, or no longer yours to change.")
+
+
 class ImportRunOut(Schema):
     id: int
     file_name: str
@@ -74,6 +80,16 @@ class ImportRunOut(Schema):
     created_by: int | None = Field(alias="created_by_id")
     created_at: dt.datetime
     finished_at: dt.datetime | None
+    undo_skipped: list[UndoSkippedOut] = Field(
+        description="After an undo: the people it left alone because taking the import back would have "
+                    "overwritten a later change or gone beyond your rights.")
+
+    @staticmethod
+    def resolve_undo_skipped(run: ImportRun) -> list[dict[str, Any]]:
+        if run.status != ImportRun.Status.UNDONE:
+            return []
+        return [{"row": change.row_number, "id": change.object_id, "reason": change.undo_skipped}
+                for change in run.changes.exclude(undo_skipped="").order_by("row_number", "id")]
 
 
 bulk = Router(tags=["bulk"])

@@ -9,6 +9,12 @@ New people are written in bulk (people, contact points, employments, tags, exter
 audit entries, search entries: a few statements per batch); matched people are updated
 through the same write helper as every edit (audit, version), and only fields the file
 fills and that differ are changed, so importing the same file again changes nothing.
+Both announce `contacts.person_created` / `person_updated` after commit, as every other
+write does, so webhooks and automations see imported people too.
+
+E-mail addresses match whatever their case. A row without e-mail, phone or external id has
+no key: it matches only the person an earlier run of the very same file (same SHA-256)
+made from the same row, and is otherwise created and reported as such.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kunde.accounts.models import User
 from kunde.contacts.models import (
@@ -38,9 +46,11 @@ from kunde.contacts.models import (
 )
 from kunde.contacts.search import person_document_from_values
 from kunde.contacts.selectors import organisation_queryset, person_queryset
+from kunde.contacts.services import OrganisationEvent, PersonEvent
 from kunde.core import search
-from kunde.core.audit import snapshot
+from kunde.core.audit import audit_record, snapshot
 from kunde.core.context import current_request_id
+from kunde.core.events import emit_on_commit
 from kunde.core.models import AuditEntry, Tag, model_label
 from kunde.core.services import record_update
 from kunde.imports.models import ExternalReference, ImportChange, ImportProblem, ImportRun
@@ -51,6 +61,17 @@ BATCH = 1000
 PERSON = "contacts.person"
 SCALARS = ("salutation", "title", "first_name", "last_name", "birthday", "preferred_language",
            "lifecycle_stage_id", "customer_group_id", "notes")
+
+
+@dataclass
+class Matches:
+    """What a batch's keys find: people the user may change, and external ids that are not theirs to use."""
+
+    people: dict[str, Person] = field(default_factory=dict)  # key -> person
+    # External ids of the run's system held by a person the user may not change (or who was deleted).
+    taken: set[str] = field(default_factory=set)
+    # Row number -> person made from that row of the same file by an earlier run (rows without keys).
+    same_row: dict[int, Person] = field(default_factory=dict)
 
 
 @dataclass
@@ -98,15 +119,25 @@ class Importer:
     # --- planning -------------------------------------------------------------------
 
     def plan(self, rows: list[CleanRow]) -> list[Outcome]:
-        matches = self._matches(rows)
+        found = self._matches(rows)
+        matches = found.people
         outcomes = []
         for row in rows:
             if row.errors:
                 outcomes.append(Outcome(row, "failed", detail="; ".join(row.errors)))
                 continue
+            if row.external_id in found.taken:
+                # Creating the person would take over an id that names someone else; matching
+                # them is not allowed. The row fails alone instead of the whole batch.
+                outcomes.append(Outcome(row, "failed", detail=_(
+                    "external id %(value)r of %(system)r belongs to a person you may not change or who was "
+                    "deleted") % {"value": row.external_id, "system": self.run.system}))
+                continue
             keys = _keys(row)
             earlier = next((self.planned[key] for key in keys if key in self.planned), None)
             person = next((matches[key] for key in keys if key in matches), None)
+            if not keys:
+                person = found.same_row.get(row.number)
             if earlier is not None or (person is not None and person.pk in self.created_ids):
                 outcomes.append(Outcome(row, "duplicate", person,
                                         detail=f"same person as row {earlier}" if earlier else "same person as a "
@@ -115,15 +146,16 @@ class Importer:
             if person is None:
                 for key in keys:
                     self.planned[key] = row.number
-                outcomes.append(Outcome(row, "created"))
+                outcomes.append(Outcome(row, "created", detail="" if keys else _(
+                    "no e-mail, phone or external id to match an existing person by")))
                 continue
             changes = _changes(person, row)
             outcomes.append(Outcome(row, "updated" if changes else "unchanged", person, changes,
                                     detail=", ".join(sorted(changes))))
         return outcomes
 
-    def _matches(self, rows: list[CleanRow]) -> dict[str, Person]:
-        """Visible people matching any row of the batch: key -> person (external id first, then e-mail, phone)."""
+    def _matches(self, rows: list[CleanRow]) -> Matches:
+        """People matching the batch's rows (external id first, then e-mail, phone; rows without keys by position)."""
         external = {row.external_id for row in rows if row.external_id}
         emails = {email.lower() for row in rows for email in row.emails}
         phones = {number for row in rows if not row.emails for number, _kind in row.phones}
@@ -133,16 +165,35 @@ class Importer:
                     object_type=PERSON, system=self.run.system, value__in=external).values_list("value", "object_id"):
                 found[f"x:{value}"] = object_id
         if emails:
-            for email, person_id in (EmailAddress.objects.filter(email__in=emails, person__isnull=False)
-                                     .values_list("email", "person_id")):
+            # Addresses keep the case of their local part (J.Weiss@…): compare lower-cased.
+            for email, person_id in (EmailAddress.objects.annotate(email_lower=Lower("email"))
+                                     .filter(email_lower__in=emails, person__isnull=False)
+                                     .order_by("id").values_list("email", "person_id")):
                 found.setdefault(f"e:{email.lower()}", person_id)
         if phones:
             for number, person_id in (PhoneNumber.objects.filter(number__in=phones, person__isnull=False)
                                       .values_list("number", "person_id")):
                 found.setdefault(f"p:{number}", person_id)
-        people = {p.pk: p for p in self.visible.filter(pk__in=set(found.values())).prefetch_related(
-            "emails", "phones", "addresses", "tags", "employments__organisation")}
-        return {key: people[pk] for key, pk in found.items() if pk in people}
+        same_row = self._same_row_ids([row.number for row in rows if not row.errors and not _keys(row)])
+        people = {p.pk: p for p in self.visible.filter(pk__in={*found.values(), *same_row.values()})
+                  .prefetch_related("emails", "phones", "addresses", "tags", "employments__organisation")}
+        result = Matches(people={key: people[pk] for key, pk in found.items() if pk in people},
+                         same_row={number: people[pk] for number, pk in same_row.items() if pk in people})
+        unmatched = {key[2:]: pk for key, pk in found.items() if key.startswith("x:") and pk not in people}
+        if unmatched:
+            existing = set(Person.all_objects.filter(pk__in=set(unmatched.values())).values_list("pk", flat=True))
+            result.taken = {value for value, pk in unmatched.items() if pk in existing}
+        return result
+
+    def _same_row_ids(self, numbers: list[int]) -> dict[int, int]:
+        """Row number -> person an earlier, not undone run of the same file made from (or matched to) that row."""
+        if not numbers or not self.run.file_hash:
+            return {}
+        changes = (ImportChange.objects.filter(run__file_hash=self.run.file_hash, run__object_type=PERSON,
+                                               row_number__in=numbers)
+                   .exclude(run=self.run).exclude(run__status=ImportRun.Status.UNDONE)
+                   .order_by("run_id", "id").values_list("row_number", "object_id"))
+        return dict(changes)  # the latest run wins
 
     # --- writing ------------------------------------------------------------------------
 
@@ -169,11 +220,18 @@ class Importer:
                 self.organisations[organisation.name.lower()] = organisation.pk
                 _audit_created(self.actor, [organisation])
                 search.reindex(organisation)
+                emit_on_commit(OrganisationEvent.CREATED, id=organisation.pk)
         return {name: self.organisations[name.lower()] for name in names if name}
 
     def _create(self, outcomes: list[Outcome]) -> None:
         people = Person.objects.bulk_create([
             Person(owner=self.actor, team=self.team, **o.row.person) for o in outcomes])
+        stale = {o.row.external_id for o in outcomes if o.row.external_id}
+        if stale:
+            # References left behind by people erased since (no person row any more) are freed for reuse.
+            stale_refs = ExternalReference.objects.filter(object_type=PERSON, system=self.run.system,
+                                                          value__in=stale)
+            stale_refs.exclude(object_id__in=Person.all_objects.values("pk")).delete()
         organisations = self._organisation_ids({o.row.organisation for o in outcomes})
         emails, phones, addresses, employments, references, links = [], [], [], [], [], []
         tags = _tags({tag for o in outcomes for tag in o.row.tags})
@@ -201,8 +259,11 @@ class Importer:
         _audit_created(self.actor, people, extra={"import": self.run.pk})
         ImportChange.objects.bulk_create([
             ImportChange(run=self.run, row_number=o.row.number, object_id=o.person.pk,
-                         action=ImportChange.Action.CREATED) for o in outcomes if o.person is not None])
+                         action=ImportChange.Action.CREATED, version=o.person.version)
+            for o in outcomes if o.person is not None])
         self.created_ids.update(person.pk for person in people)
+        for person in people:
+            emit_on_commit(PersonEvent.CREATED, id=person.pk)
         names = {pk: name for name, pk in organisations.items()}
         search.bulk_insert([
             search.entry_values(PERSON, person.pk, person.owner_id, person.team_id, person_document_from_values(
@@ -217,34 +278,50 @@ class Importer:
         person, row, changes = outcome.person, outcome.row, outcome.changes
         assert person is not None
         before: dict[str, Any] = {"fields": {}, "emails": [], "phones": [], "addresses": [], "employments": [],
-                                  "tags": []}
+                                  "tags": [], "references": []}
         scalars = {name: value for name, value in changes.items() if name in SCALARS}
         if scalars:
             before["fields"] = {name: _json(getattr(person, name)) for name in scalars}
-            record_update(actor=self.actor, instance=person, changes=scalars, expected_version=None,
-                          event="contacts.person_updated")
+            person = record_update(actor=self.actor, instance=person, changes=scalars, expected_version=None,
+                                   event=PersonEvent.UPDATED)
+        added: dict[str, list[Any]] = {}  # what the audit entry lists as added
         if "emails" in changes:
             before["emails"] = [e.pk for e in EmailAddress.objects.bulk_create(
                 [EmailAddress(person=person, email=e) for e in changes["emails"]])]
+            added["emails"] = changes["emails"]
         if "phones" in changes:
             before["phones"] = [p.pk for p in PhoneNumber.objects.bulk_create(
                 [PhoneNumber(person=person, number=n, kind=k) for n, k in changes["phones"]])]
+            added["phones"] = [n for n, _k in changes["phones"]]
         if "address" in changes:
-            before["addresses"] = [Address.objects.create(person=person, **changes["address"]).pk]
+            address = Address.objects.create(person=person, **changes["address"])
+            before["addresses"] = [address.pk]
+            added["addresses"] = [str(address)]
         if "organisation" in changes:
             organisation_id = self._organisation_ids({row.organisation})[row.organisation]
             before["employments"] = [Employment.objects.create(person=person, organisation_id=organisation_id,
                                                                role=row.role).pk]
+            added["organisations"] = [organisation_id]
         if "tags" in changes:
             tags = _tags(set(changes["tags"]))
             Person.tags.through.objects.bulk_create(
                 [Person.tags.through(person_id=person.pk, tag_id=tags[name]) for name in changes["tags"]])
             before["tags"] = [tags[name] for name in changes["tags"]]
+            added["tags"] = changes["tags"]
         if row.external_id:
-            ExternalReference.objects.get_or_create(object_type=PERSON, system=self.run.system,
-                                                    value=row.external_id, defaults={"object_id": person.pk})
+            reference, made = ExternalReference.objects.get_or_create(
+                object_type=PERSON, system=self.run.system, value=row.external_id, defaults={"object_id": person.pk})
+            if made:
+                before["references"] = [reference.pk]
+        if added:
+            # Added contact points, links and tags are a change of the person like any other:
+            # audited (so GET /changes lists it) and announced, once per person.
+            audit_record(actor=self.actor, action=AuditEntry.Action.UPDATE, instance=person,
+                         before={name: [] for name in added}, after=added, extra={"import": self.run.pk})
+            if not scalars:
+                emit_on_commit(PersonEvent.UPDATED, id=person.pk)
         ImportChange.objects.create(run=self.run, row_number=row.number, object_id=person.pk,
-                                    action=ImportChange.Action.UPDATED, before=before)
+                                    action=ImportChange.Action.UPDATED, before=before, version=person.version)
         search.reindex(person)
 
 

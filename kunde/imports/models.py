@@ -84,6 +84,9 @@ class ImportChange(models.Model):
     # For an update: the previous values of the changed fields, and the ids of the contact
     # points, employments and tag links the row added (removed again on undo).
     before = models.JSONField(_("before"), default=dict)
+    # The record's version right after the import: undo leaves a record alone that changed since.
+    version = models.PositiveIntegerField(_("version after the import"), null=True, blank=True)
+    undo_skipped = models.TextField(_("why undo left it"), blank=True)
 
     personal_data = {"before": Category.FREE_TEXT}
 

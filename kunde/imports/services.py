@@ -15,16 +15,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kunde.accounts.models import User
 from kunde.contacts.models import Address, EmailAddress, Employment, Person, PhoneNumber
+from kunde.contacts.services import PersonEvent, person_delete
 from kunde.core import search
 from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
 from kunde.core.models import AuditEntry
-from kunde.core.permissions import is_admin
+from kunde.core.permissions import Action, is_admin, user_can
 from kunde.core.services import record_update, require_create
-from kunde.imports.engine import Outcome, execute, upsert
+from kunde.imports.engine import PERSON, Outcome, execute, upsert
 from kunde.imports.mapping import check_mapping, suggest_mapping
 from kunde.imports.models import ExternalReference, ImportChange, ImportRun
 from kunde.imports.reading import UnreadableFile, open_table
@@ -138,36 +140,76 @@ def import_execute(*, actor: User, run: ImportRun,
 
 @transaction.atomic
 def import_undo(*, actor: User, run: ImportRun) -> ImportRun:
-    """Remove the people the import created and revert the changes it made to existing ones."""
+    """Take back what the import did to people that are still as it left them and that `actor` may still change.
+
+    A person changed since the import (their version moved on), deleted since, or no longer
+    in the actor's scope is left alone; the change row keeps why (`undo_skipped`), so the
+    run's answer lists it.
+    """
     _require_own(actor, run)
     run = ImportRun.objects.select_for_update().get(pk=run.pk)
     if run.status == ImportRun.Status.UNDONE:
-        raise ValidationError({"status": ["This import has already been undone."]})
-    changes = ImportChange.objects.filter(run=run).order_by("-row_number", "-id")
-    for change in changes.filter(action=ImportChange.Action.UPDATED).iterator(chunk_size=500):
-        person = Person.all_objects.filter(pk=change.object_id).first()
+        raise ValidationError({"status": [_("This import has already been undone.")]})
+    skipped = []
+    for change in ImportChange.objects.filter(run=run).order_by("-row_number", "-id").iterator(chunk_size=500):
+        person = Person.all_objects.select_for_update().filter(pk=change.object_id).first()
         if person is None:
-            continue
-        before = change.before
-        EmailAddress.objects.filter(pk__in=before.get("emails", [])).delete()
-        PhoneNumber.objects.filter(pk__in=before.get("phones", [])).delete()
-        Address.objects.filter(pk__in=before.get("addresses", [])).delete()
-        Employment.objects.filter(pk__in=before.get("employments", [])).delete()
-        Person.tags.through.objects.filter(person_id=person.pk, tag_id__in=before.get("tags", [])).delete()
-        if before.get("fields"):
-            record_update(actor=actor, instance=person, changes=_restored(before["fields"]),
-                          expected_version=None, event="contacts.person_updated", check_permission=False)
-        search.reindex(person)
-    created = list(changes.filter(action=ImportChange.Action.CREATED).values_list("object_id", flat=True))
-    for start in range(0, len(created), 500):
-        chunk = created[start:start + 500]
-        ExternalReference.objects.filter(object_type="contacts.person", object_id__in=chunk).delete()
-        for person in Person.all_objects.filter(pk__in=chunk):
-            _remove_created(actor, person)
+            continue  # erased since: nothing left to take back
+        reason = _undo_refusal(actor, change, person)
+        if reason is None:
+            if change.action == ImportChange.Action.UPDATED:
+                _revert_update(actor, change, person)
+            else:
+                reason = _remove_created(actor, person)
+        if reason is not None:
+            change.undo_skipped = reason
+            skipped.append(change)
+    ImportChange.objects.bulk_update(skipped, ["undo_skipped"], batch_size=500)
     run.status = ImportRun.Status.UNDONE
     run.save(update_fields=["status"])
     emit_on_commit(ImportEvent.UNDONE, id=run.pk)
     return run
+
+
+def _undo_refusal(actor: User, change: ImportChange, person: Person) -> str | None:
+    """Why undo must leave `person` alone, or None."""
+    if person.deleted_at is not None:
+        return _("deleted since the import")
+    if not user_can(actor, Action.CHANGE, person):
+        return _("you may no longer change this person")
+    # Runs recorded before versions were kept (version None) are taken back unchecked.
+    if change.version is not None and person.version != change.version:
+        return _("changed since the import; undo would overwrite the newer values")
+    return None
+
+
+def _revert_update(actor: User, change: ImportChange, person: Person) -> None:
+    """Restore the fields the row changed and remove what it added (contact points, links, tags, external ids)."""
+    before = change.before
+    removed: dict[str, list[Any]] = {}
+    for name, model in (("emails", EmailAddress), ("phones", PhoneNumber), ("addresses", Address)):
+        points = model.objects.filter(person=person, pk__in=before.get(name, []))
+        if values := [str(point) for point in points]:
+            removed[name] = values
+            points.delete()
+    employments = Employment.objects.filter(person=person, pk__in=before.get("employments", []))
+    if organisations := list(employments.values_list("organisation_id", flat=True)):
+        removed["organisations"] = organisations
+        employments.delete()
+    links = Person.tags.through.objects.filter(person_id=person.pk, tag_id__in=before.get("tags", []))
+    if tags := sorted(links.values_list("tag__name", flat=True)):
+        removed["tags"] = tags
+        links.delete()
+    ExternalReference.objects.filter(pk__in=before.get("references", []), object_id=person.pk).delete()
+    if before.get("fields"):
+        person = record_update(actor=actor, instance=person, changes=_restored(before["fields"]),
+                               expected_version=change.version, event=PersonEvent.UPDATED)
+    if removed:
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=person, before=removed,
+                     after={name: [] for name in removed}, extra={"import_undone": change.run_id})
+        if not before.get("fields"):
+            emit_on_commit(PersonEvent.UPDATED, id=person.pk)
+    search.reindex(person)
 
 
 def _restored(fields: dict[str, Any]) -> dict[str, Any]:
@@ -176,10 +218,12 @@ def _restored(fields: dict[str, Any]) -> dict[str, Any]:
             for name, value in fields.items()}
 
 
-def _remove_created(actor: User, person: Person) -> None:
-    """A person the import created goes away, unless something was recorded on them since: then soft-deleted."""
+def _remove_created(actor: User, person: Person) -> str | None:
+    """A person the import created goes away, unless something was recorded on them since: then soft-deleted.
+
+    Returns why the person stays, or None.
+    """
     from kunde.activities.models import Activity
-    from kunde.contacts.services import person_delete
 
     if not Activity.objects.filter(person=person).exists():
         try:
@@ -187,11 +231,18 @@ def _remove_created(actor: User, person: Person) -> None:
                 audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=person, before=snapshot(person),
                              extra={"import_undone": True})
                 search.remove(person)
+                person_id = person.pk
+                ExternalReference.objects.filter(object_type=PERSON, object_id=person_id).delete()
                 person.delete()
-            return
+                emit_on_commit(PersonEvent.DELETED, id=person_id)
+            return None
         except ProtectedError:
             pass  # another app's record (a deal, a ticket) points at the person
+    if not user_can(actor, Action.DELETE, person):
+        return _("has history or other records since the import; only a user who may delete people can remove them")
+    ExternalReference.objects.filter(object_type=PERSON, object_id=person.pk).delete()
     person_delete(actor=actor, person=person)  # soft delete: what refers to them stays reachable
+    return None
 
 
 def people_upsert_bulk(*, actor: User, records: list[dict[str, str]], system: str = "api",

@@ -238,3 +238,193 @@ def test_ten_megabyte_cell_fails_its_row_only(world, tmp_path):
     run = run_file(world, tmp_path, data + b"\nCarl Klein,carl@example.de,ok\n")
     assert run.counts == {"created": 2, "failed": 1}
     assert "too long" in ImportProblem.objects.get().message
+
+
+# --- external ids that are not the importer's to use ------------------------------------------
+
+
+def test_external_id_of_a_person_others_own_fails_its_row_only(world, tmp_path):
+    """An external id held by a person the importing user may not change fails that row; the rest is imported."""
+    run_file(world, tmp_path, b"Kundennummer,Name,Email\nK-7,Anna Schmidt,anna@example.de\n")
+    data = b"Kundennummer,Name,Email\nK-7,Anna Schmidt,anna@example.de\nK-8,Bernd Weber,bernd@example.de\n"
+    run = import_prepare(actor=world.other_team, source=write(tmp_path, "theirs.csv", data))
+    import_execute(actor=world.other_team, run=run)
+    assert (run.status, run.counts) == ("done", {"failed": 1, "created": 1})
+    problem = ImportProblem.objects.get(run=run)
+    assert problem.row_number == 1 and "'K-7'" in problem.message and "may not change" in problem.message
+    assert list(Person.objects.filter(last_name="Schmidt").values_list("owner", flat=True)) == [world.owner.pk]
+    assert ExternalReference.objects.get(value="K-8").object_id == Person.objects.get(last_name="Weber").pk
+
+
+def test_external_id_of_a_deleted_person_fails_its_row_on_every_run(world, tmp_path):
+    """A soft-deleted person keeps their external id: re-importing it fails the row clearly, also on resume."""
+    from kunde.contacts.services import person_delete
+
+    run_file(world, tmp_path, b"Kundennummer,Name\nK-7,Anna Schmidt\n")
+    person_delete(actor=world.admin, person=Person.objects.get(last_name="Schmidt"))
+    data = b"Kundennummer,Name\nK-7,Anna Schmidt\nK-8,Bernd Weber\n"
+    for name in ("again.csv", "once-more.csv"):
+        run = run_file(world, tmp_path, data, name=name)
+        assert (run.status, run.counts) == ("done", {"failed": 1, "created": 1} if name == "again.csv"
+                                            else {"failed": 1, "unchanged": 1})
+        assert "deleted" in ImportProblem.objects.get(run=run).message
+    assert not Person.objects.filter(last_name="Schmidt").exists()
+    assert ExternalReference.objects.filter(value="K-7").count() == 1
+
+
+# --- matching without duplicates ----------------------------------------------------------------
+
+
+def test_reimport_matches_e_mail_addresses_whatever_their_case(world, tmp_path):
+    """An address stored as J.Weiss@… is found again, also when another file writes it in lower case."""
+    data = b"Name,Email\nJ\xc3\xbcrgen Wei\xc3\x9f,J.Weiss@Glas.example\n"
+    first = run_file(world, tmp_path, data)
+    assert first.counts == {"created": 1}
+    assert list(EmailAddress.objects.values_list("email", flat=True).filter(person__last_name="Weiß")) == [
+        "J.Weiss@glas.example"]  # stored as given (domain lower-cased by contacts)
+    people, audit = Person.objects.count(), AuditEntry.objects.count()
+    assert run_file(world, tmp_path, data, name="again.csv").counts == {"unchanged": 1}
+    lower = run_file(world, tmp_path, b"Name,Email,Ort\nJ\xc3\xbcrgen Wei\xc3\x9f,j.weiss@glas.example,\n",
+                     name="lower.csv")
+    assert lower.counts == {"unchanged": 1}
+    assert (Person.objects.count(), AuditEntry.objects.count()) == (people, audit)
+    existing = run_file(world, tmp_path, b"Name,Email\nJ\xc3\xbcrgen M\xc3\xbcller,J.MUELLER@gunther-glas.de\n",
+                        name="world.csv")
+    assert existing.counts == {"unchanged": 1}  # the world's person, stored in lower case
+
+
+def test_rows_without_keys_match_only_their_own_row_of_the_same_file(world, tmp_path):
+    """Name-only rows: the same file again changes nothing; another file creates them and says why."""
+    data = b"Vorname,Nachname,Notizen\nAnna,Schmidt,Messe 2026\nBernd,Weber,\n"
+    first = run_file(world, tmp_path, data)
+    assert first.counts == {"created": 2}
+    report = report_path(first, dry_run=False).read_text().splitlines()
+    assert report[1] == "1,created,\"no e-mail, phone or external id to match an existing person by\""
+    people, audit = Person.objects.count(), AuditEntry.objects.count()
+    again = run_file(world, tmp_path, data, name="same-again.csv")
+    assert again.counts == {"unchanged": 2}
+    assert (Person.objects.count(), AuditEntry.objects.count()) == (people, audit)
+    other = run_file(world, tmp_path, data + b"Carl,Klein,\n", name="other.csv")
+    assert other.counts == {"created": 3}  # another file: nothing says these are the same people
+    assert Person.objects.filter(last_name="Schmidt").count() == 2
+
+
+def test_rows_without_keys_are_created_again_after_their_run_was_undone(world, tmp_path):
+    """The earlier run's row counts only while that run stands."""
+    data = b"Vorname,Nachname\nAnna,Schmidt\n"
+    import_undo(actor=world.owner, run=run_file(world, tmp_path, data))
+    assert run_file(world, tmp_path, data, name="again.csv").counts == {"created": 1}
+    assert Person.objects.filter(last_name="Schmidt").count() == 1
+
+
+# --- undo -------------------------------------------------------------------------------------------
+
+
+def test_undo_removes_contact_points_tags_and_external_ids_it_added(world, tmp_path):
+    """Undoing an update takes back what it added, and nothing else."""
+    data = ("Kundennummer,Name,Email,Mobil,Tags\n"
+            "K-1,Jürgen Müller,j.mueller@gunther-glas.de,0171 2345678,VIP\n").encode()
+    run = run_file(world, tmp_path, data)
+    assert run.counts == {"updated": 1}
+    assert ExternalReference.objects.filter(value="K-1", object_id=world.person.pk).exists()
+    import_undo(actor=world.owner, run=run)
+    world.person.refresh_from_db()
+    assert [p.number for p in world.person.phones.all()] == ["+49301234567"]
+    assert list(world.person.tags.all()) == [] and not ExternalReference.objects.exists()
+    assert [e.email for e in world.person.emails.all()] == ["j.mueller@gunther-glas.de"]
+    assert list(ImportChange.objects.filter(run=run).values_list("undo_skipped", flat=True)) == [""]
+
+
+def test_undo_leaves_people_changed_since_and_reports_them(world, tmp_path):
+    """A later edit by someone else survives the undo; the skipped rows say why; the rest is undone."""
+    from kunde.contacts.services import person_update
+
+    base = b"Name,Email\nAnna Schmidt,anna@example.de\nBernd Weber,bernd@example.de\n"
+    run_file(world, tmp_path, base)
+    run = run_file(world, tmp_path, b"Name,Email\nAnna Schmidt-Lang,anna@example.de\nBernd Weber-Neu,bernd@example.de\n"
+                   b"Carl Klein,carl@example.de\nDora Dorn,dora@example.de\n", name="second.csv")
+    assert run.counts == {"updated": 2, "created": 2}
+    anna, carl = Person.objects.get(first_name="Anna"), Person.objects.get(first_name="Carl")
+    person_update(actor=world.manager, person=anna, expected_version=anna.version, changes={"notes": "Anruf"})
+    person_update(actor=world.manager, person=carl, expected_version=carl.version, changes={"first_name": "Karl"})
+    import_undo(actor=world.owner, run=run)
+    anna.refresh_from_db()
+    assert (anna.last_name, anna.notes) == ("Schmidt-Lang", "Anruf")  # the manager's edit and the import stay
+    assert Person.objects.get(first_name="Bernd").last_name == "Weber"  # untouched since: reverted
+    assert Person.objects.get(last_name="Klein").first_name == "Karl"  # kept, with the manager's edit
+    assert not Person.all_objects.filter(last_name="Dorn").exists()
+    skipped = ImportChange.objects.filter(run=run).exclude(undo_skipped="").order_by("row_number")
+    assert [(c.row_number, c.object_id) for c in skipped] == [(1, anna.pk), (3, carl.pk)]
+    assert all("changed since the import" in c.undo_skipped for c in skipped)
+
+
+def test_undo_checks_the_acting_users_rights_again(world, tmp_path):
+    """A user who may no longer change people takes nothing back; every row is reported."""
+    from kunde.accounts.models import Role
+
+    run_file(world, tmp_path, b"Name,Email\nAnna Schmidt,anna@example.de\n")
+    run = run_file(world, tmp_path, b"Name,Email\nAnna Schmidt-Lang,anna@example.de\nCarl Klein,carl@example.de\n",
+                   name="second.csv")
+    world.owner.role = Role.objects.get(key=Role.READ_ONLY)
+    world.owner.save()
+    import_undo(actor=world.owner, run=run)
+    assert set(Person.objects.values_list("last_name", flat=True)) == {"Müller", "Schmidt-Lang", "Klein"}
+    reasons = list(ImportChange.objects.filter(run=run).values_list("undo_skipped", flat=True))
+    assert reasons == ["you may no longer change this person"] * 2
+
+
+def test_undo_records_history_and_keeps_people_with_history_for_users_who_may_not_delete(world, tmp_path):
+    """A created person with a history entry since is soft-deleted only by a user who may delete; else reported."""
+    from kunde.activities.services import activity_record
+
+    run = run_file(world, tmp_path, b"Name,Email\nAnna Schmidt,anna@example.de\nBernd Weber,bernd@example.de\n")
+    anna = Person.objects.get(last_name="Schmidt")
+    activity_record(actor=world.owner, subject="Anruf", person=anna)
+    import_undo(actor=world.owner, run=run)  # a member may not delete
+    assert list(Person.objects.values_list("last_name", flat=True).order_by("last_name")) == ["Müller", "Schmidt"]
+    assert "who may delete" in ImportChange.objects.get(run=run, object_id=anna.pk).undo_skipped
+    assert AuditEntry.objects.filter(object_type="contacts.person", action="delete").count() == 1  # Bernd
+
+
+# --- domain events --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def person_events():
+    from kunde.core import events
+
+    seen: list[tuple[str, int]] = []
+
+    def handler(event_type, payload):
+        if event_type.startswith("contacts.person_"):
+            seen.append((event_type, payload["id"]))
+
+    events.subscribe("*", handler)
+    yield seen
+    events.unsubscribe("*", handler)
+
+
+def test_import_and_undo_announce_created_updated_and_deleted_people(world, tmp_path, person_events,
+                                                                     django_capture_on_commit_callbacks):
+    """Webhooks hear of imported people like of people created in the app."""
+    with django_capture_on_commit_callbacks(execute=True):
+        run_file(world, tmp_path, GERMAN_CSV.encode())
+    created = {p.pk for p in Person.objects.exclude(pk=world.person.pk)}
+    assert sorted(person_events) == sorted(("contacts.person_created", pk) for pk in created)
+    person_events.clear()
+    corrected = (GERMAN_CSV.replace("Jürgen;Weiß", "Jörg;Weiß")
+                 .replace("aenne@example.de;0171 2345678;;;;;;;", "aenne@example.de;0171 2345678;;;;;;;Neu"))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_file(world, tmp_path, corrected.encode(), name="second.csv")
+    assert run.counts == {"updated": 2, "unchanged": 1, "failed": 1}
+    weiss, aenne = Person.objects.get(last_name="Weiß"), Person.objects.get(last_name="Groß")
+    assert sorted(person_events) == sorted([("contacts.person_updated", weiss.pk),
+                                            ("contacts.person_updated", aenne.pk)])
+    tag_entry = AuditEntry.objects.filter(object_type="contacts.person", object_id=str(aenne.pk),
+                                          action="update").get()  # a tag only: audited too
+    assert tag_entry.changes["tags"] == [[], ["Neu"]]
+    person_events.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        import_undo(actor=world.owner, run=run)
+    assert sorted(person_events) == sorted([("contacts.person_updated", weiss.pk),
+                                            ("contacts.person_updated", aenne.pk)])

@@ -46,6 +46,9 @@ class Command(BaseCommand):
             if options["undo"]:
                 run = import_undo(actor=user, run=self._run(options["undo"]))
                 self.stdout.write(f"Import {run.pk} undone.")
+                for change in run.changes.exclude(undo_skipped="").order_by("row_number", "id"):
+                    self.stdout.write(f"  row {change.row_number} (person {change.object_id}) left as it is: "
+                                      f"{change.undo_skipped}")
                 return
             run = self._run(options["resume"]) if options["resume"] else self._prepare(user, options)
             self._go(user, run, options)
