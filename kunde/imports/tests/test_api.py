@@ -63,3 +63,72 @@ def test_bulk_limits_and_idempotency_key(world):
                          headers=headers)
     assert first.json() == second.json()
     assert Person.objects.filter(last_name="Einmal").count() == 1
+
+
+def test_external_id_held_by_another_users_person_fails_that_record_only(world):
+    """One foreign external id fails its record, never the whole batch (no 500)."""
+    assert client_for(world, "owner").post("/bulk/people", {"system": "erp", "records": RECORDS[:1]}).status_code == 200
+    response = client_for(world, "other_team").post("/bulk/people", {"system": "erp", "records": RECORDS[:2]})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(r["result"], r["id"]) for r in results[:1]] == [("failed", None)]
+    assert "'ERP-1'" in results[0]["detail"] and results[1]["result"] == "created"
+    assert Person.objects.get(last_name="Glas").owner == world.owner
+
+
+def test_external_id_of_a_deleted_person_fails_that_record_only(world):
+    """A soft-deleted person's external id is not handed to a new person; the batch still goes through."""
+    from kunde.contacts.services import person_delete
+
+    client = client_for(world, "owner")
+    first = client.post("/bulk/people", {"system": "erp", "records": RECORDS[:1]}).json()
+    person_delete(actor=world.admin, person=Person.objects.get(pk=first["results"][0]["id"]))
+    response = client.post("/bulk/people", {"system": "erp", "records": RECORDS[:2]})
+    assert response.status_code == 200
+    assert [r["result"] for r in response.json()["results"]] == ["failed", "created"]
+    assert "deleted" in response.json()["results"][0]["detail"]
+
+
+def test_bulk_upsert_announces_created_and_updated_people(world, django_capture_on_commit_callbacks):
+    """Webhooks hear of people the bulk API creates or updates."""
+    from kunde.core import events
+
+    seen: list[tuple[str, int]] = []
+
+    def handler(event_type, payload):
+        seen.append((event_type, payload["id"]))
+
+    for event_type in ("contacts.person_created", "contacts.person_updated"):
+        events.subscribe(event_type, handler)
+    try:
+        client = client_for(world, "owner")
+        with django_capture_on_commit_callbacks(execute=True):
+            body = client.post("/bulk/people", {"system": "erp", "records": RECORDS[:2]}).json()
+        ids = [r["id"] for r in body["results"]]
+        assert seen == [("contacts.person_created", ids[0]), ("contacts.person_created", ids[1])]
+        seen.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post("/bulk/people", {"system": "erp", "records": [
+                {"external_id": "ERP-1", "last_name": "Glas", "mobile": "0171 2345678"},
+                {"external_id": "ERP-2", "full_name": "Petra Paulsen"}]})
+        assert seen == [("contacts.person_updated", ids[0])]  # a phone added; ERP-2 unchanged
+    finally:
+        for event_type in ("contacts.person_created", "contacts.person_updated"):
+            events.unsubscribe(event_type, handler)
+
+
+def test_undo_answer_lists_people_changed_since(world):
+    """Undo over the API leaves a person edited since and says so."""
+    from kunde.contacts.services import person_update
+
+    client = client_for(world, "owner")
+    body = client.post("/bulk/people", {"system": "erp", "records": RECORDS[:2]}).json()
+    glas = Person.objects.get(pk=body["results"][0]["id"])
+    person_update(actor=world.manager, person=glas, expected_version=glas.version, changes={"notes": "Stammkunde"})
+    undone = client.post(f"/imports/{body['import_run']}/undo").json()
+    assert undone["status"] == "undone"
+    assert [(s["row"], s["id"]) for s in undone["undo_skipped"]] == [(1, glas.pk)]
+    assert "changed since the import" in undone["undo_skipped"][0]["reason"]
+    assert list(Person.objects.filter(last_name__in=["Glas", "Paulsen"]).values_list("last_name", flat=True)) == [
+        "Glas"]
+    assert client.get(f"/imports/{body['import_run']}").json()["undo_skipped"] == undone["undo_skipped"]
