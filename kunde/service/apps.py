@@ -3,10 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _open_tickets_panel(user, customer):  # type: ignore[no-untyped-def]
+    from kunde.core.permissions import can_create
     from kunde.service.selectors import open_tickets_for
 
     tickets = list(open_tickets_for(user, customer)[:10])
-    return {"tickets": tickets} if tickets else None
+    may_open = can_create(user)
+    if not tickets and not may_open:
+        return None
+    return {"tickets": tickets, "new_query": f"{customer._meta.model_name}={customer.pk}", "may_open": may_open}
 
 
 class ServiceConfig(AppConfig):

@@ -231,6 +231,7 @@ def ticket_create(
     team: Team | None = None,
     owner: User | None = None,
     language: str = "",
+    due_date: dt.date | None = None,
     sender: str = "",
     from_customer: bool = True,
     message_id: str = "",
@@ -250,7 +251,7 @@ def ticket_create(
     ticket = Ticket(
         subject=subject.strip()[:300], description=description, person=person, organisation=organisation,
         channel=channel, priority=priority or Priority.NORMAL, category=category, team=team,
-        owner=owner, language=language, status=status_for(StatusCategory.NEW),
+        owner=owner, language=language, due_date=due_date, status=status_for(StatusCategory.NEW),
         created_at=created_at or timezone.now(),
     )
     if ticket.team_id is None and actor is not None:

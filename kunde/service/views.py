@@ -6,21 +6,26 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from kunde.core.exceptions import PermissionDenied
+from kunde.contacts.selectors import organisation_queryset, person_queryset
+from kunde.core.exceptions import ConflictError, PermissionDenied
 from kunde.core.links import LinkError
+from kunde.core.permissions import can_create
 from kunde.core.views.lists import BulkAction, BulkForm, ChangeOwnerAction, Column, FilteredListView
-from kunde.core.views.ui import actor, login_required
+from kunde.core.views.ui import actor, apply_validation_error, login_required
 from kunde.service import selectors, services
 from kunde.service.csat import csat_answer, csat_ticket
 from kunde.service.filters import TicketFilter
+from kunde.service.forms import TicketForm
 from kunde.service.models import Ticket, TicketStatus
 
 
@@ -102,6 +107,7 @@ class TicketListView(FilteredListView):
     filter_fields = ["q", "state", "status", "priority", "category", "team", "owner"]
     bulk_actions = [ChangeOwnerAction(tickets_assign), ChangeStatusAction()]
     saved_views_enabled = True
+    create_url = reverse_lazy("service:ticket_new")
 
 
 class ReplyForm(forms.Form):
@@ -129,6 +135,53 @@ def template_context(ticket: Ticket) -> dict[str, str]:
         "salutation": person.get_salutation_display() if person else "",
         "organisation": ticket.organisation.name if ticket.organisation else "",
     }
+
+
+def _ticket_form(request: HttpRequest, ticket: Ticket | None) -> HttpResponse:
+    user = actor(request)
+    data = request.POST if request.method == "POST" else None
+    if ticket is None:
+        initial = {name: request.GET[name] for name in ("organisation", "person")
+                   if request.GET.get(name, "").isdigit()}
+    else:
+        initial = {"organisation": ticket.organisation_id, "person": ticket.person_id}
+    form = TicketForm(data, instance=ticket or Ticket(), actor=user, initial=initial,
+                      organisations=organisation_queryset(user), people=person_queryset(user))
+    if data is not None and form.is_valid():
+        fields, team, owner = form.service_fields(), form.cleaned_data["team"], form.cleaned_data["owner"]
+        try:
+            if ticket is None:
+                saved = services.ticket_create(actor=user, **fields, team=team, owner=owner, from_customer=False)
+            else:
+                changes = {name: value for name, value in fields.items() if value != getattr(ticket, name)}
+                saved = services.ticket_update(actor=user, ticket=ticket, changes=changes,
+                                               expected_version=form.cleaned_data.get("version"))
+                if (owner, team) != (saved.owner, saved.team):
+                    saved = services.ticket_assign(actor=user, ticket=saved, owner=owner, team=team)
+        except ConflictError:
+            form.add_error(None, _("Someone else changed this ticket while you were editing it. "
+                                   "Check the values and save again."))
+        except ValidationError as error:
+            apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Saved %(number)s.") % {"number": saved.number})
+            return redirect("service:ticket_detail", pk=saved.pk)
+    return render(request, "service/ticket_form.html", {"form": form, "ticket": ticket})
+
+
+@login_required
+def ticket_new(request: HttpRequest) -> HttpResponse:
+    if not can_create(actor(request)):
+        raise HttpPermissionDenied("this role may not open tickets")
+    return _ticket_form(request, None)
+
+
+@login_required
+def ticket_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = selectors.ticket_get(actor(request), pk)
+    if not services.can_work(actor(request), ticket):
+        raise HttpPermissionDenied(f"may not work ticket #{ticket.pk}")
+    return _ticket_form(request, ticket)
 
 
 @login_required

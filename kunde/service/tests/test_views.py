@@ -278,3 +278,48 @@ def test_administrators_connect_a_mailbox_and_its_password_stays_secret(client, 
     assert entries.count() == 2 and all("geheim" not in str(e.changes) for e in entries)
     client.force_login(world.manager)
     assert client.get("/tickets/settings/mailboxes/").status_code == 403
+
+
+def test_an_agent_opens_a_ticket_from_the_customer_page_and_edits_it(client, world):
+    from kunde.service.models import Ticket, TicketCategory
+
+    category = TicketCategory.objects.create(key="depot", label_en="Depot", label_de="Depot")
+    client.force_login(world.owner)
+    person_page = client.get(world.person.get_absolute_url()).content.decode()
+    assert f"/tickets/new/?person={world.person.pk}" in person_page
+    form = client.get(f"/tickets/new/?person={world.person.pk}")
+    assert form.status_code == 200 and str(world.person) in form.content.decode()
+    created = client.post(f"/tickets/new/?person={world.person.pk}", {
+        "subject": "Rückruf zum Depot", "description": "Kunde bittet um Rückruf", "channel": "phone",
+        "priority": "high", "person": world.person.pk, "category": category.pk, "team": world.team_a.pk,
+        "owner": world.owner.pk})
+    ticket = Ticket.objects.get(subject="Rückruf zum Depot")
+    assert created.status_code == 302 and created["Location"] == f"/tickets/{ticket.pk}/"
+    assert (ticket.person, ticket.organisation, ticket.priority, ticket.category, ticket.team, ticket.owner) == (
+        world.person, world.organisation, "high", category, world.team_a, world.owner)
+    assert ticket.messages.get().direction == "out"  # written by the agent, not received from the customer
+
+    fields = {"subject": "Rückruf zum Depot (dringend)", "description": "Kunde bittet um Rückruf",
+              "channel": "phone", "priority": "urgent", "due_date": "2026-12-03", "language": "de",
+              "person": world.person.pk, "organisation": world.organisation.pk, "category": category.pk,
+              "team": world.team_a.pk, "owner": world.owner.pk, "version": ticket.version}
+    edited = client.post(f"/tickets/{ticket.pk}/edit/", fields)
+    assert edited.status_code == 302, edited.context["form"].errors
+    ticket.refresh_from_db()
+    assert (ticket.subject, ticket.priority, str(ticket.due_date)) == (
+        "Rückruf zum Depot (dringend)", "urgent", "2026-12-03")
+    stale = client.post(f"/tickets/{ticket.pk}/edit/", {**fields, "subject": "Alt", "version": 1})
+    assert stale.status_code == 200 and "Someone else changed this ticket" in stale.content.decode()
+    assert client.post(f"/tickets/{ticket.pk}/edit/", {**fields, "subject": "", "version": ticket.version}
+                       ).status_code == 200
+
+
+@pytest.mark.parametrize("who, new, edit", [
+    ("anonymous", 302, 302), ("read_only", 403, 403), ("other_team", 200, 404), ("teammate", 200, 200),
+    ("owner", 200, 200), ("manager", 200, 200), ("admin", 200, 200),
+])
+def test_ticket_form_matrix(client, world, ticket, who, new, edit):
+    if who != "anonymous":
+        client.force_login(getattr(world, who))
+    assert client.get("/tickets/new/").status_code == new
+    assert client.get(f"/tickets/{ticket.pk}/edit/").status_code == edit
