@@ -140,6 +140,7 @@ def template_context(ticket: Ticket) -> dict[str, str]:
 def _ticket_form(request: HttpRequest, ticket: Ticket | None) -> HttpResponse:
     user = actor(request)
     data = request.POST if request.method == "POST" else None
+    initial: dict[str, Any]
     if ticket is None:
         initial = {name: request.GET[name] for name in ("organisation", "person")
                    if request.GET.get(name, "").isdigit()}
