@@ -46,8 +46,8 @@ class TicketForm(KundeModelForm):
         org_field.queryset, person_field.queryset = organisations, people
         raw_org = self.data.get("organisation") if self.is_bound else self.initial.get("organisation")
         raw_person = self.data.get("person") if self.is_bound else self.initial.get("person")
-        org = organisations.filter(pk=int(raw_org)).first() if str(raw_org or "").isdigit() else None
-        person = people.filter(pk=int(raw_person)).first() if str(raw_person or "").isdigit() else None
+        org = organisations.filter(pk=int(str(raw_org))).first() if str(raw_org or "").isdigit() else None
+        person = people.filter(pk=int(str(raw_person))).first() if str(raw_person or "").isdigit() else None
         org_field.offer([], selected=[org] if org else [])
         colleagues = []
         if org is not None:
