@@ -6,8 +6,9 @@ Definition: `{"op": "and"|"or", "rules": [rule | group, ...]}` with a rule
 Fields (operators):
 - `city`, `postal_code`, `country` (of any of the person's addresses), `preferred_language`,
   `lifecycle_stage`, `customer_group` (keys), `tag` (name), `name`, `email`, `cf_<key>`
-  (custom field): eq, neq, in, not_in, contains (text fields), starts_with (postal code),
-  gt/gte/lt/lte (custom fields), is_set, is_empty.
+  (a custom field defined for people; values are checked against its type): eq, neq, in,
+  not_in, contains (text fields), starts_with (postal code), gt/gte/lt/lte (custom fields),
+  is_set, is_empty. A person without a value matches neq, not_in and is_empty.
 - `activity`: at_least / fewer_than / none with value
   `{"topic", "channel", "kind", "mood" (int or list), "days" (last N days), "times" (N)}`.
 - `purchase` (only with the commerce app): at_least / fewer_than / none with value
@@ -34,6 +35,8 @@ from django.utils.translation import gettext as _
 
 from kunde.audience.models import Segment, SegmentMember
 from kunde.contacts.models import Address, EmailAddress, Person
+from kunde.core.custom_fields import definitions_for, parse_filter_value
+from kunde.core.models import CustomFieldDefinition, model_label
 
 MAX_DEPTH = 5
 MAX_RULES = 100
@@ -112,7 +115,7 @@ def _rule(rule: dict[str, Any], path: str) -> Q:
     field, operator, value = rule.get("field"), rule.get("operator"), rule.get("value")
     if not isinstance(field, str):
         raise _error(path, _("a rule needs a field"))
-    if field.startswith("cf_") and len(field) > 3:
+    if field.startswith("cf_"):
         allowed = CUSTOM_OPERATORS
     elif field in FIELDS:
         allowed = FIELDS[field]
@@ -200,7 +203,7 @@ def _positive(field: str, operator: str, value: Any, path: str) -> Q:
             return Q(last_name__iexact=text) | Q(first_name__iexact=text)
         return Q(first_name__icontains=text) | Q(last_name__icontains=text)
     if field.startswith("cf_"):
-        return _custom(field[3:], operator, value, path)
+        return _custom(_custom_field(field[3:], path), operator, value, path)
     if field == "activity":
         return _activity(operator, value, path)
     if field == "purchase":
@@ -218,23 +221,44 @@ def _tag(operator: str, value: Any, path: str) -> Q:
     return Q(Exists(Person.tags.through.objects.filter(q, person=OuterRef("pk"))))
 
 
-def _custom(key: str, operator: str, value: Any, path: str) -> Q:
-    column = f"custom_fields__{key}"
+def _custom_field(key: str, path: str) -> CustomFieldDefinition:
+    """The definition of the people's custom field `key`; only defined keys reach the query."""
+    definitions = {d.key: d for d in definitions_for(model_label(Person)) if "__" not in d.key}
+    if key not in definitions:
+        raise _error(path, _("unknown custom field “%(key)s”; defined for people: %(known)s")
+                     % {"key": key, "known": ", ".join(f"cf_{k}" for k in sorted(definitions)) or _("none")})
+    return definitions[key]
+
+
+def _custom_value(definition: CustomFieldDefinition, value: Any, path: str) -> Any:
+    """`value` in the stored form of the field's type (a number for a number field, …)."""
+    if value is None or isinstance(value, dict | list):
+        raise _error(path, _("the value must be a text, number or yes/no"))
+    try:
+        return parse_filter_value(definition, value)
+    except ValidationError as error:
+        raise _error(path, " ".join(error.messages)) from error
+
+
+def _custom(definition: CustomFieldDefinition, operator: str, value: Any, path: str) -> Q:
+    # Only a defined key without "__" gets here, and every lookup is named explicitly, so a key
+    # can never become an ORM lookup of its own (`cf_a__regex`).
+    column = f"custom_fields__{definition.key}"
+    present = Q(**{f"{column}__isnull": False})  # so neq/not_in/is_empty match people without it
     if operator == "is_set":
-        return Q(**{f"{column}__isnull": False}) & ~Q(**{column: ""})
+        return present & ~Q(**{f"{column}__exact": ""})
     if operator == "in":
         if not isinstance(value, list) or not value:
             raise _error(path, _("the value must be a non-empty list"))
-        return Q(**{f"{column}__in": value})
-    if value is None or isinstance(value, dict | list):
-        raise _error(path, _("the value must be a text, number or yes/no"))
-    if operator == "eq":
-        return Q(**{column: value})
+        return present & Q(**{f"{column}__in": [_custom_value(definition, item, path) for item in value]})
     if operator == "contains":
-        return Q(**{f"{column}__icontains": _text(value, path)})
-    if isinstance(value, bool):
+        return present & Q(**{f"{column}__icontains": _text(value, path)})
+    typed = _custom_value(definition, value, path)
+    if operator == "eq":
+        return present & Q(**{f"{column}__exact": typed})
+    if isinstance(typed, bool):
         raise _error(path, _("compare numbers, dates or texts, not yes/no"))
-    return Q(**{f"{column}__{operator}": value})
+    return present & Q(**{f"{column}__{operator}": typed})
 
 
 def _since(value: dict[str, Any], path: str) -> dt.datetime | None:

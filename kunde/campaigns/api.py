@@ -31,7 +31,7 @@ from kunde.campaigns.services import (
 )
 from kunde.contacts.models import Person
 from kunde.core.api.auth import actor
-from kunde.core.api.errors import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
+from kunde.core.api.errors import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS, ErrorOut
 from kunde.core.api.idempotency import idempotent
 from kunde.core.api.schemas import InputSchema
 
@@ -115,7 +115,8 @@ def update_template(request: HttpRequest, template_id: int, payload: TemplatePat
                            changes=payload.model_dump(exclude_unset=True, exclude_none=True))
 
 
-@templates.get("/{int:template_id}/preview/{int:person_id}", response={200: PreviewOut, **READ_ERRORS})
+@templates.get("/{int:template_id}/preview/{int:person_id}", response={200: PreviewOut, **READ_ERRORS,
+                                                                     422: ErrorOut})
 def preview_template(request: HttpRequest, template_id: int, person_id: int) -> Any:
     """The template as a person you may see would get it."""
     from kunde.campaigns.personalisation import render_for
@@ -123,7 +124,7 @@ def preview_template(request: HttpRequest, template_id: int, person_id: int) -> 
     user = actor(request)
     template = get_object_or_404(EmailTemplate, pk=template_id)
     person = get_object_or_404(Person.objects.for_user(user), pk=person_id)
-    return render_for(template, person, sender=user)
+    return render_for(template, person, sender=user)  # TemplateRenderError: a 422 naming the problem
 
 
 # --- campaigns ---------------------------------------------------------------------
@@ -238,7 +239,8 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPat
 @campaigns.post("/{int:campaign_id}/start", response={200: StartOut, **WRITE_ERRORS})
 @idempotent
 def start_campaign(request: HttpRequest, campaign_id: int) -> Any:
-    """Freeze the recipients and send (now or at `scheduled_at`); 422 when nobody may be contacted."""
+    """Freeze the recipients you may see and send (now or at `scheduled_at`); 422 when nobody may be
+    contacted or the segment was deleted or is not yours to see."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
     count = dispatch.campaign_start(actor=actor(request), campaign=campaign)
     campaign.refresh_from_db()
@@ -247,9 +249,10 @@ def start_campaign(request: HttpRequest, campaign_id: int) -> Any:
 
 @campaigns.get("/{int:campaign_id}/results", response={200: ResultsOut, **READ_ERRORS})
 def campaign_results(request: HttpRequest, campaign_id: int) -> Any:
-    """Sent, delivered, bounced, unsubscribed, clicks, orders, revenue, cost and ROI."""
-    actor(request)
-    return dispatch.campaign_results(get_object_or_404(Campaign, pk=campaign_id))
+    """Sent, delivered, bounced, unsubscribed, clicks, orders, revenue, cost and ROI, over the recipients
+    you may see."""
+    user = actor(request)
+    return dispatch.campaign_results(get_object_or_404(Campaign, pk=campaign_id), user=user)
 
 
 # --- surveys -----------------------------------------------------------------------
@@ -311,10 +314,11 @@ def get_survey(request: HttpRequest, survey_id: int) -> Any:
     return get_object_or_404(Survey, pk=survey_id)
 
 
-@surveys.get("/{int:survey_id}/nps", response={200: NpsOut, **READ_ERRORS})
+@surveys.get("/{int:survey_id}/nps", response={200: NpsOut, **READ_ERRORS, 422: ErrorOut})
 def survey_nps(request: HttpRequest, survey_id: int, start: dt.date | None = None, end: dt.date | None = None,
                segment_id: int | None = None) -> Any:
-    """NPS over the answers of people you may see, in a period and optionally a segment."""
+    """NPS over the answers of people you may see, in a period and optionally a segment you may see
+    (422 for a segment that does not exist or is not visible to you)."""
     survey = get_object_or_404(Survey, pk=survey_id)
     return nps_report(survey, actor=actor(request), start=start, end=end, segment_id=segment_id)
 
@@ -334,6 +338,8 @@ class RuleOut(Schema):
     conditions: dict[str, Any]
     action: str
     params: dict[str, Any]
+    problem: str = Field(description="Why the last scheduled run could not take place; empty when it ran.")
+    problem_at: dt.datetime | None
     version: int
 
 
@@ -409,10 +415,11 @@ def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch) -> Any:
                                                                                    exclude_none=True))
 
 
-@rules_router.post("/{int:rule_id}/dry-run", response={200: DryRunOut, **READ_ERRORS})
+@rules_router.post("/{int:rule_id}/dry-run", response={200: DryRunOut, **READ_ERRORS, 422: ErrorOut})
 @idempotent
 def dry_run_rule(request: HttpRequest, rule_id: int) -> Any:
-    """Who the rule would act on (only people you may see); nothing is done."""
+    """Who the rule would act on (only people you and its creator may see); nothing is done; 422 when its
+    segment is gone."""
     rule = get_object_or_404(Rule, pk=rule_id)
     with transaction.atomic():
         return rules.dry_run(rule, actor=actor(request))

@@ -1,7 +1,8 @@
 """Running a campaign: recipients, sending in batches with a rate limit, exports, results.
 
-`campaign_start` freezes the recipients (one row per person, unique) and refuses a
-segment without a single consenting member. The worker then sends pending recipients in
+`campaign_start` freezes the recipients (one row per person, unique): the people of the
+segment whom the starting user may see. It refuses a segment without a single consenting
+member, and a segment that was deleted or that user may not see. The worker then sends pending recipients in
 batches: each recipient in its own transaction, consent checked again at that moment
 (by `sending.deliver`), the outbox row and the recipient's new status committed together;
 the outbox's dedupe key `campaign:<id>:person:<pid>` keeps one message per recipient
@@ -44,8 +45,10 @@ def rate_per_second() -> float:
     return float(getattr(settings, "KUNDE_CAMPAIGN_RATE", 0) or 0)  # 0 = no limit
 
 
-def _segment(campaign: Campaign) -> Any:
-    return integration.segment_people(segment_id=campaign.segment_id, definition=campaign.segment_definition)
+def _segment(campaign: Campaign, actor: User | None) -> Any:
+    """The campaign's people that `actor` may see (ValidationError for a missing or invisible segment)."""
+    return integration.segment_people(segment_id=campaign.segment_id, definition=campaign.segment_definition,
+                                      user=actor)
 
 
 def _any_consenting(campaign: Campaign, people: Any) -> bool:
@@ -57,7 +60,7 @@ def _any_consenting(campaign: Campaign, people: Any) -> bool:
 
 @transaction.atomic
 def campaign_start(*, actor: User | None, campaign: Campaign, now: dt.datetime | None = None) -> int:
-    """Freeze the recipients and hand the campaign to the worker; returns the number of recipients."""
+    """Freeze the recipients `actor` may see and hand the campaign to the worker; returns their number."""
     require_writer(actor)
     now = now or timezone.now()
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -67,7 +70,7 @@ def campaign_start(*, actor: User | None, campaign: Campaign, now: dt.datetime |
         from kunde.campaigns.services import _check_template
 
         _check_template(campaign.template)
-    people = _segment(campaign).filter(deleted_at__isnull=True).order_by("pk")
+    people = _segment(campaign, actor).filter(deleted_at__isnull=True).order_by("pk")
     if not _any_consenting(campaign, people):
         raise ValidationError(
             _("Nobody in this segment may be contacted for “%(purpose)s” by %(channel)s: nothing was sent.")
@@ -156,6 +159,9 @@ def campaign_send_batch(campaign_id: int, *, limit: int = BATCH_SIZE, rate: floa
     for index, recipient_id in enumerate(ids, start=1):
         try:
             _send_one(campaign, recipient_id, categories)
+        except ValidationError as error:  # e.g. the template cannot be filled in for this person
+            CampaignRecipient.objects.filter(pk=recipient_id, status=CampaignRecipient.Status.PENDING).update(
+                status=CampaignRecipient.Status.FAILED, reason=" ".join(error.messages)[:200])
         except Exception as error:  # one broken recipient does not stop the campaign
             logger.exception("campaign %s: recipient %s failed", campaign.pk, recipient_id)
             CampaignRecipient.objects.filter(pk=recipient_id, status=CampaignRecipient.Status.PENDING).update(
@@ -301,21 +307,29 @@ def attribute_order(order_id: int, person_id: int | None = None, amount: Decimal
     return conversion
 
 
-def _outbound_statuses(campaign: Campaign) -> dict[str, int]:
+def _recipients(campaign: Campaign, user: User | None) -> Any:
+    """The campaign's recipients `user` may see (None: all of them)."""
+    rows = CampaignRecipient.objects.filter(campaign=campaign)
+    return rows if user is None else rows.filter(pk__in=CampaignRecipient.objects.for_user(user).values("pk"))
+
+
+def _outbound_statuses(recipients: Any) -> dict[str, int]:
     try:
         from kunde.mail.models import OutboundMessage  # type: ignore[attr-defined]
     except ImportError:
         return {}
     try:
-        ids = CampaignRecipient.objects.filter(campaign=campaign, outbound_id__isnull=False).values("outbound_id")
+        ids = recipients.filter(outbound_id__isnull=False).values("outbound_id")
         rows = OutboundMessage.objects.filter(pk__in=ids).values("status").annotate(n=Count("pk"))
         return {str(row["status"]): row["n"] for row in rows}
     except Exception:
         return {}
 
 
-def campaign_results(campaign: Campaign) -> dict[str, Any]:
-    counts = CampaignRecipient.objects.filter(campaign=campaign).aggregate(
+def campaign_results(campaign: Campaign, *, user: User | None = None) -> dict[str, Any]:
+    """Counts, conversions, revenue and ROI over the recipients `user` may see (None: all of them)."""
+    recipients = _recipients(campaign, user)
+    counts = recipients.aggregate(
         recipients=Count("pk"),
         sent=Count("pk", filter=Q(status=CampaignRecipient.Status.SENT)),
         skipped=Count("pk", filter=Q(status=CampaignRecipient.Status.SKIPPED)),
@@ -327,25 +341,25 @@ def campaign_results(campaign: Campaign) -> dict[str, Any]:
         bounced=Count("pk", filter=Q(bounced_at__isnull=False)),
     )
     if not counts["delivered"] and not counts["bounced"]:  # no mail events seen: ask the outbox
-        statuses = _outbound_statuses(campaign)
+        statuses = _outbound_statuses(recipients)
         counts["bounced"] = statuses.get("bounced", 0)
         counts["delivered"] = statuses.get("sent", 0)
-    conversions = Conversion.objects.filter(campaign=campaign).aggregate(n=Count("pk"), revenue=Sum("amount"))
+    conversions = Conversion.objects.filter(campaign=campaign, recipient__in=recipients.values("pk")) \
+        .aggregate(n=Count("pk"), revenue=Sum("amount"))
     revenue = conversions["revenue"] or Decimal("0")
     roi = None
     if campaign.cost:
         roi = ((revenue - campaign.cost) / campaign.cost).quantize(Decimal("0.01"))
     return {
         **counts,
-        "unsubscribed": _unsubscribed(campaign),
+        "unsubscribed": _unsubscribed(campaign, recipients),
         "conversions": conversions["n"], "revenue": revenue, "cost": campaign.cost, "roi": roi,
     }
 
 
-def _unsubscribed(campaign: Campaign) -> int:
+def _unsubscribed(campaign: Campaign, recipients: Any) -> int:
     """Recipients mailed by this campaign who may no longer be contacted for its purpose."""
-    sent = CampaignRecipient.objects.filter(campaign=campaign, status=CampaignRecipient.Status.SENT) \
-        .select_related("person")
+    sent = recipients.filter(status=CampaignRecipient.Status.SENT).select_related("person")
     if sent.count() > 5000:  # too many to ask one by one on a page view
         return 0
     return sum(1 for r in sent if not integration.may_contact(r.person, purpose=campaign.purpose))

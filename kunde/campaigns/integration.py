@@ -17,15 +17,18 @@ from django.utils.translation import gettext as _
 from kunde.contacts.models import Person
 
 
-def segment_people(*, segment_id: int | None = None, definition: dict[str, Any] | None = None) -> QuerySet[Person]:
-    """The alive people of an audience segment or inline definition.
+def segment_people(*, segment_id: int | None = None, definition: dict[str, Any] | None = None,
+                   user: Any = None) -> QuerySet[Person]:
+    """The alive people of an audience segment or inline definition that `user` may see.
 
-    `{"person_ids": [...]}` is a fixed list (a frozen selection made here); `{}` without a
-    segment means nobody, never everybody.
+    `user` is the one acting: the user who starts a campaign, or a rule's creator; `None`
+    is a system process and reaches everybody. The segment is read with `user`'s scope too:
+    a deleted, unknown or invisible `segment_id` and a definition audience refuses raise a
+    `ValidationError` keyed by the field (`segment_id`, `segment_definition`), never
+    `DoesNotExist`. `{"person_ids": [...]}` is a fixed list (a frozen selection made here);
+    `{}` without a segment means nobody, never everybody.
     """
     definition = definition or {}
-    if segment_id is None and "person_ids" in definition:
-        return Person.objects.filter(pk__in=[int(pk) for pk in definition["person_ids"]])
     if segment_id is None and not definition:
         return Person.objects.none()
     try:
@@ -33,18 +36,62 @@ def segment_people(*, segment_id: int | None = None, definition: dict[str, Any] 
     except ImportError as error:  # pragma: no cover - until the audience app lands
         raise ValidationError(_("Segments are not available yet.")) from error
     target: Any = definition
+    field = "segment_definition"
     if segment_id is not None:
+        target, field = segment_get(segment_id, user=user), "segment_id"
+    try:
+        return segments.segment_people(target, user)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from error
+
+
+def segment_get(segment_id: Any, *, user: Any = None) -> Any:
+    """The audience segment `segment_id` as `user` may see it (None: the system), or ValidationError.
+
+    Missing, deleted and invisible segments give the same message (missing = forbidden).
+    """
+    from kunde.audience.models import Segment  # type: ignore[attr-defined]
+
+    segments = Segment.objects.all() if user is None else Segment.objects.for_user(user)
+    try:
+        return segments.get(pk=int(segment_id))
+    except (Segment.DoesNotExist, ValueError, TypeError):
+        raise ValidationError({"segment_id": [
+            _("The segment #%(id)s does not exist or is not visible to %(user)s.")
+            % {"id": segment_id, "user": user if user is not None else _("the system")}
+        ]}) from None
+
+
+def segment_check(*, segment_id: int | None, definition: dict[str, Any] | None, user: Any = None) -> None:
+    """Raise ValidationError unless `user` may use the segment and audience accepts the definition."""
+    if segment_id is not None:
+        segment_get(segment_id, user=user)
+    if definition:
+        try:
+            from kunde.audience.segments import validate_definition  # type: ignore[attr-defined]
+        except ImportError as error:  # pragma: no cover - until the audience app lands
+            raise ValidationError(_("Segments are not available yet.")) from error
+        try:
+            validate_definition(definition)
+        except ValidationError as error:
+            raise ValidationError({"segment_definition": error.messages}) from error
+
+
+def segment_choices(user: Any) -> list[tuple[int, str]]:
+    """(id, name) of the segments `user` may see, for a form's select."""
+    try:
         from kunde.audience.models import Segment  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - until the audience app lands
+        return []
+    return [(s.pk, str(s)) for s in Segment.objects.for_user(user).order_by("name", "id")[:500]]
 
-        target = Segment.objects.get(pk=segment_id)
-    return segments.segment_people(target)
 
-
-def person_in_segment(person: Person, *, segment_id: int | None, definition: dict[str, Any] | None) -> bool:
-    """Whether `person` matches a rule's condition; no condition at all matches everybody."""
+def person_in_segment(person: Person, *, segment_id: int | None, definition: dict[str, Any] | None,
+                      user: Any = None) -> bool:
+    """Whether `person` matches a rule's condition, as `user` sees it; no condition matches everybody."""
     if segment_id is None and not definition:
         return True
-    return segment_people(segment_id=segment_id, definition=definition).filter(pk=person.pk).exists()
+    return segment_people(segment_id=segment_id, definition=definition, user=user).filter(pk=person.pk).exists()
 
 
 def may_contact(person: Person, *, purpose: str, channel: str = "email", address: str | None = None) -> bool:

@@ -283,8 +283,12 @@ class Rule(TimeStampedModel, VersionedModel):
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     # Action parameters: template_id, survey_id, tag, stage, subject, due_days, user_id.
     params = models.JSONField(_("action parameters"), default=dict, blank=True)
+    # The rule acts with this user's visibility (see `campaigns.rules`).
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    # Why the last scheduled run could not take place (e.g. the segment was deleted); "" when it ran.
+    problem = models.CharField(_("problem"), max_length=300, blank=True, editable=False)
+    problem_at = models.DateTimeField(_("problem noticed"), null=True, blank=True, editable=False)
 
     personal_data: dict[str, Category] = {}
 

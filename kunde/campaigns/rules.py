@@ -5,6 +5,13 @@ second delivery of the same event, a re-run of a schedule or a second worker fai
 insert and does nothing. "N days after event E" inserts the run as pending with its due
 time; the periodic job `campaigns.rules_due` performs it then, re-checking the conditions
 at that moment (the HandelBlitz offer goes out only if the category was still not bought).
+
+A rule acts with the visibility of the user who created it (`Rule.created_by`; a rule has no
+owner of its own): it reaches only people that user may see at the moment it acts, reads its
+segment as that user, and tags or re-stages only people that user may change. A deactivated
+creator's rule reaches nobody; a rule created by the system (no creator) reaches everybody,
+like every system process. A rule whose segment is gone fails on its own — as a failed run,
+or for a scheduled rule as its `problem` — and never stops the other rules.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +34,7 @@ from kunde.campaigns.sending import deliver
 from kunde.campaigns.services import survey_invite, survey_url
 from kunde.contacts.models import LifecycleStage, Person
 from kunde.core.events import subscribe
+from kunde.core.permissions import Action, user_can
 
 logger = logging.getLogger("kunde.campaigns")
 
@@ -79,10 +87,14 @@ def _event_matches(rule: Rule, data: dict[str, Any]) -> bool:
 
 
 def _conditions_hold(rule: Rule, person: Person, data: dict[str, Any]) -> str:
-    """"" when the rule applies to `person` now, else why not."""
+    """"" when the rule applies to `person` now, else why not (ValidationError: the segment is gone)."""
     if person.deleted_at is not None:
         return _("Person deleted.")
-    if not integration.person_in_segment(person, segment_id=rule.segment_id, definition=rule.segment_definition):
+    creator = rule.created_by
+    if creator is not None and not user_can(creator, Action.VIEW, person):
+        return _("The rule's creator %(user)s may not see this person.") % {"user": creator}
+    if not integration.person_in_segment(person, segment_id=rule.segment_id, definition=rule.segment_definition,
+                                         user=creator):
         return _("Not in the rule's segment.")
     conditions = rule.conditions or {}
     if conditions.get("not_bought_topic") and data.get("topic"):
@@ -138,22 +150,28 @@ def fire(rule: Rule, person: Person, occasion: str, data: dict[str, Any] | None 
 def perform(run: RuleRun) -> RuleRun:
     """Check the conditions now and do the action; the run records what happened."""
     with transaction.atomic():
-        run = RuleRun.objects.select_for_update().select_related("rule", "person").get(pk=run.pk)
+        run = RuleRun.objects.select_for_update().select_related("rule__created_by", "person").get(pk=run.pk)
         if run.status != Status.PENDING:
             return run
-        reason = _conditions_hold(run.rule, run.person, run.data)
-        status: str
-        if reason:
-            status, detail = Status.SKIPPED, reason
-        else:
-            try:
-                with transaction.atomic():
-                    status, detail = _execute(run.rule, run.person, run)
-            except (ValidationError, LookupError) as error:
-                status, detail = Status.FAILED, "; ".join(getattr(error, "messages", [str(error)]))
+        status, detail = _perform_checked(run)
         run.status, run.detail, run.finished_at = status, detail[:300], timezone.now()
         run.save(update_fields=["status", "detail", "finished_at"])
     return run
+
+
+def _perform_checked(run: RuleRun) -> tuple[str, str]:
+    """Check the conditions, then act: the run's new status and what happened (inside the run's lock)."""
+    try:
+        reason = _conditions_hold(run.rule, run.person, run.data)
+    except ValidationError as error:  # the rule's segment was deleted or cannot be read
+        return Status.FAILED, " ".join(error.messages)
+    if reason:
+        return Status.SKIPPED, reason
+    try:
+        with transaction.atomic():
+            return _execute(run.rule, run.person, run)
+    except (ValidationError, LookupError, ObjectDoesNotExist) as error:  # e.g. its template was deleted
+        return Status.FAILED, "; ".join(getattr(error, "messages", [str(error)]))
 
 
 def _execute(rule: Rule, person: Person, run: RuleRun) -> tuple[str, str]:
@@ -194,6 +212,9 @@ def _execute(rule: Rule, person: Person, run: RuleRun) -> tuple[str, str]:
     if action in (Rule.Action.ADD_TAG, Rule.Action.REMOVE_TAG, Rule.Action.SET_STAGE):
         from kunde.contacts.services import person_update
 
+        creator = rule.created_by
+        if creator is not None and not user_can(creator, Action.CHANGE, person):
+            return Status.SKIPPED, _("The rule's creator %(user)s may not change this person.") % {"user": creator}
         if action == Rule.Action.SET_STAGE:
             stage = LifecycleStage.objects.get(key=params["stage"])
             if person.lifecycle_stage_id == stage.pk:
@@ -222,19 +243,46 @@ def schedule_occasion(rule: Rule, now: dt.datetime) -> str:
 
 
 def run_scheduled_rules(now: dt.datetime | None = None) -> int:
-    """Fire every scheduled rule for each member of its segment not yet served this period."""
+    """Fire every scheduled rule for each member of its segment not yet served this period.
+
+    One rule that cannot run (its segment was deleted, an unexpected error) is recorded as
+    that rule's `problem` and the others still run.
+    """
     now = now or timezone.now()
     fired = 0
-    for rule in Rule.objects.filter(is_active=True, trigger__in=[Trigger.QUARTERLY, Trigger.MONTHLY]):
-        occasion = schedule_occasion(rule, now)
-        done = set(RuleRun.objects.filter(rule=rule, occasion_key=occasion).values_list("person_id", flat=True))
-        people = integration.segment_people(segment_id=rule.segment_id, definition=rule.segment_definition)
-        for person in people.filter(deleted_at__isnull=True).order_by("pk").iterator(chunk_size=500):
-            if person.pk in done:
-                continue
-            if fire(rule, person, occasion, {"period": occasion}) is not None:
-                fired += 1
+    for rule in Rule.objects.filter(is_active=True, trigger__in=[Trigger.QUARTERLY, Trigger.MONTHLY]) \
+            .select_related("created_by"):
+        try:
+            fired += _run_scheduled_rule(rule, now)
+        except ValidationError as error:
+            _record_problem(rule, " ".join(error.messages), now)
+        except Exception as error:
+            logger.exception("scheduled rule %s failed", rule.pk)
+            _record_problem(rule, _("Unexpected error: %(error)s") % {"error": error}, now)
+        else:
+            if rule.problem:
+                Rule.objects.filter(pk=rule.pk).update(problem="", problem_at=None)
     return fired
+
+
+def _run_scheduled_rule(rule: Rule, now: dt.datetime) -> int:
+    occasion = schedule_occasion(rule, now)
+    done = set(RuleRun.objects.filter(rule=rule, occasion_key=occasion).values_list("person_id", flat=True))
+    people = integration.segment_people(segment_id=rule.segment_id, definition=rule.segment_definition,
+                                        user=rule.created_by)
+    fired = 0
+    for person in people.filter(deleted_at__isnull=True).order_by("pk").iterator(chunk_size=500):
+        if person.pk in done:
+            continue
+        if fire(rule, person, occasion, {"period": occasion}) is not None:
+            fired += 1
+    return fired
+
+
+def _record_problem(rule: Rule, problem: str, now: dt.datetime) -> None:
+    """Note on the rule why its scheduled run could not take place (shown on its page and in the API)."""
+    text = (_("Not run for %(period)s: %(problem)s") % {"period": schedule_occasion(rule, now), "problem": problem})
+    Rule.objects.filter(pk=rule.pk).update(problem=text[:300], problem_at=now)
 
 
 def run_due_rule_runs(now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -252,14 +300,21 @@ def run_due_rule_runs(now: dt.datetime | None = None, limit: int = 500) -> int:
 
 def dry_run(rule: Rule, *, actor: User | None = None, limit: int = 100, now: dt.datetime | None = None
             ) -> dict[str, Any]:
-    """Who the rule would act on now (scheduled rules) or on its event (event rules), without acting."""
+    """Who the rule would act on now (scheduled rules) or on its event (event rules), without acting.
+
+    Only people both the rule's creator (the rule acts as them) and `actor` may see; a rule
+    whose segment is gone raises ValidationError.
+    """
     now = now or timezone.now()
+    creator = rule.created_by
     if rule.segment_id is None and not rule.segment_definition:
         people = Person.objects.filter(deleted_at__isnull=True)
+        if creator is not None:
+            people = people.for_user(creator)
         everybody = True
     else:
-        people = integration.segment_people(segment_id=rule.segment_id, definition=rule.segment_definition) \
-            .filter(deleted_at__isnull=True)
+        people = integration.segment_people(segment_id=rule.segment_id, definition=rule.segment_definition,
+                                            user=creator).filter(deleted_at__isnull=True)
         everybody = False
     occasion = ""
     if rule.trigger in (Trigger.QUARTERLY, Trigger.MONTHLY):

@@ -17,7 +17,8 @@ def nps_report(survey: Survey, *, actor: User | None = None, start: dt.date | No
                end: dt.date | None = None, segment_id: int | None = None,
                segment_definition: dict[str, Any] | None = None) -> dict[str, Any]:
     """Answers, promoters/passives/detractors and the NPS (-100 to 100) of a survey, over the people
-    `actor` may see, in a period (answer dates, inclusive) and optionally a segment."""
+    `actor` may see, in a period (answer dates, inclusive) and optionally a segment `actor` may see
+    (a deleted, unknown or invisible one raises ValidationError)."""
     answers = SurveyAnswer.objects.filter(survey=survey)
     if actor is not None:
         answers = answers.filter(person__in=Person.objects.for_user(actor).values("pk"))
@@ -26,7 +27,7 @@ def nps_report(survey: Survey, *, actor: User | None = None, start: dt.date | No
     if end is not None:
         answers = answers.filter(created_at__date__lte=end)
     if segment_id is not None or segment_definition:
-        people = integration.segment_people(segment_id=segment_id, definition=segment_definition)
+        people = integration.segment_people(segment_id=segment_id, definition=segment_definition, user=actor)
         answers = answers.filter(person__in=people.values("pk"))
     counts = answers.aggregate(
         total=Count("pk"),

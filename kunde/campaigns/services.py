@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from kunde.accounts.models import User
 from kunde.activities.services import activity_record, task_create
+from kunde.campaigns import integration
 from kunde.campaigns.models import (
     Campaign,
     EmailTemplate,
@@ -247,11 +248,15 @@ def survey_answer(*, token: str, score: int | None, answers: Mapping[str, str] |
 # --- campaigns ---------------------------------------------------------------------
 
 
-def _check_campaign(campaign: Campaign) -> None:
+def _check_campaign(campaign: Campaign, actor: User | None, *, segment_changed: bool = True) -> None:
     if campaign.channel == "email" and campaign.template_id is None:
         raise ValidationError({"template": [_("An e-mail campaign needs a template.")]})
     if campaign.segment_id is None and not campaign.segment_definition:
         raise ValidationError({"segment_id": [_("Choose a segment.")]})
+    # The segment must be one the writer may see; who is mailed is decided again at the start.
+    if segment_changed:
+        integration.segment_check(segment_id=campaign.segment_id, definition=campaign.segment_definition,
+                                  user=actor)
 
 
 @transaction.atomic
@@ -259,7 +264,7 @@ def campaign_create(*, actor: User | None, **fields: Any) -> Campaign:
     campaign = Campaign(**_only(fields, CAMPAIGN_FIELDS), created_by=actor)
     if campaign.template is not None and "purpose" not in fields:
         campaign.purpose = campaign.template.purpose
-    _check_campaign(campaign)
+    _check_campaign(campaign, actor)
     return record_create(actor=actor, instance=campaign, event=CampaignEvent.CAMPAIGN_CREATED)
 
 
@@ -271,7 +276,7 @@ def campaign_update(*, actor: User | None, campaign: Campaign, changes: Mapping[
     if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
         raise ValidationError(_("A campaign that is sending or sent cannot be changed."))
     probe = Campaign(**{name: getattr(campaign, name) for name in CAMPAIGN_FIELDS} | changes)
-    _check_campaign(probe)
+    _check_campaign(probe, actor, segment_changed=bool({"segment_id", "segment_definition"} & set(changes)))
     return _update(actor, campaign, changes, expected_version, CampaignEvent.CAMPAIGN_UPDATED)
 
 
@@ -283,7 +288,12 @@ RULE_EVENTS = (
 )
 
 
-def _check_rule(rule: Rule) -> None:
+def _check_rule(rule: Rule, actor: User | None, *, segment_changed: bool = True) -> None:
+    # The conditions' segment must be one the writer may see (the rule then acts with its
+    # creator's visibility, see `campaigns.rules`). An unchanged one is not checked again, so
+    # a rule whose segment was deleted can still be switched off.
+    if segment_changed:
+        integration.segment_check(segment_id=rule.segment_id, definition=rule.segment_definition, user=actor)
     errors: dict[str, list[str]] = {}
     if rule.trigger in (Rule.Trigger.EVENT, Rule.Trigger.AFTER_EVENT) and rule.event_type not in RULE_EVENTS:
         errors["event_type"] = [_("Choose one of: %(events)s.") % {"events": ", ".join(RULE_EVENTS)}]
@@ -315,7 +325,7 @@ def _check_rule(rule: Rule) -> None:
 @transaction.atomic
 def rule_create(*, actor: User | None, **fields: Any) -> Rule:
     rule = Rule(**_only(fields, RULE_FIELDS), created_by=actor)
-    _check_rule(rule)
+    _check_rule(rule, actor)
     return record_create(actor=actor, instance=rule, event=CampaignEvent.RULE_CREATED)
 
 
@@ -325,7 +335,7 @@ def rule_update(*, actor: User | None, rule: Rule, changes: Mapping[str, Any],
     require_writer(actor)
     changes = _only(changes, RULE_FIELDS)
     probe = Rule(**{name: getattr(rule, name) for name in RULE_FIELDS} | changes)
-    _check_rule(probe)
+    _check_rule(probe, actor, segment_changed=bool({"segment_id", "segment_definition"} & set(changes)))
     return _update(actor, rule, changes, expected_version, CampaignEvent.RULE_UPDATED)
 
 

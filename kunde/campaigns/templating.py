@@ -2,8 +2,15 @@
 
 A template sees only plain dicts built by `personalisation.person_context` — never a model
 object — and `validate_source` refuses, at save time, every name, attribute, filter, test
-or statement outside the allowlist (`SCHEMA`). So a template that saved renders for
-every recipient; missing values render empty, or as the `default(...)` fallback.
+or statement outside the allowlist (`SCHEMA`).
+
+Optional data may be missing for a person: no purchase yet (`last_purchase.product`,
+`purchases[0].date`), no interest, no first name. A missing value (`MissingValue`) renders
+empty, is false in `{% if %}`, takes the `default(...)` fallback, stays missing through
+`+`/`-` and `round`, and compares as false, so such a placeholder outside an `{% if %}` never
+stops a message. What the allowlist cannot see in advance (a filter given a value of the
+wrong kind, e.g. `round` on a text) fails at render time as `TemplateRenderError`, a
+`ValidationError` with a message for the user — never a crash of the sender or the preview.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2 import ChainableUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 SCALAR = "scalar"
@@ -57,9 +65,43 @@ FORBIDDEN_NODES = (
 )
 
 
+class MissingValue(ChainableUndefined):
+    """A value the person does not have: empty text, false, and still missing when read further.
+
+    jinja2's `ChainableUndefined` already reads attributes and items of a missing value as
+    missing; arithmetic, `round` and comparisons would still raise `UndefinedError`.
+    """
+
+    __slots__ = ()
+
+    def _still_missing(self, *args: Any, **kwargs: Any) -> MissingValue:
+        return self
+
+    def _false(self, other: Any) -> bool:
+        return False
+
+    def _not_a_number(self) -> Any:
+        raise TypeError("missing value")  # so `|int` gives its default, as for any text
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __pos__ = __neg__ = __round__ = _still_missing  # type: ignore[assignment]
+    __lt__ = __le__ = __gt__ = __ge__ = _false  # type: ignore[assignment]
+    __int__ = __float__ = __complex__ = _not_a_number  # type: ignore[assignment]
+
+
+class TemplateRenderError(ValidationError):
+    """A saved template could not be rendered for one person (the message says why)."""
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, whose refusals stay errors: a missing value is empty, an unsafe one is not."""
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Any:
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe.")
+
+
 def _environment(autoescape: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                               finalize=lambda value: "" if value is None else value)
+    env = _Sandbox(autoescape=autoescape, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               finalize=lambda value: "" if value is None else value, undefined=MissingValue)
     # Only the allowlisted filters and tests exist: an unknown one fails when compiling.
     env.filters = {name: f for name, f in env.filters.items() if name in ALLOWED_FILTERS}
     env.tests = {name: t for name, t in env.tests.items() if name in ALLOWED_TESTS}
@@ -267,8 +309,20 @@ def _compiled(source: str, html: bool) -> Any:
     return (HTML_ENV if html else TEXT_ENV).from_string(source)
 
 
+# What a validated template can still run into for one person's values.
+_RENDER_ERRORS = (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, AttributeError)
+
+
 def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
-    """Render a validated template text over a plain-dict context."""
+    """Render a validated template text over a plain-dict context (TemplateRenderError if it cannot)."""
     if not source:
         return ""
-    return _compiled(source, html).render(context)
+    try:
+        return _compiled(source, html).render(context)
+    except TemplateSyntaxError as error:
+        raise TemplateRenderError(_("Line %(line)s: %(message)s") % {
+            "line": error.lineno, "message": error.message}) from error
+    except _RENDER_ERRORS as error:
+        raise TemplateRenderError(
+            _("The template could not be filled in for this person: %(problem)s") % {"problem": error}
+        ) from error

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kunde.campaigns import dispatch, rules
+from kunde.campaigns import dispatch, integration, rules
 from kunde.campaigns.models import Campaign, EmailTemplate, Rule, RuleRun, Survey
 from kunde.campaigns.personalisation import render_for
 from kunde.campaigns.selectors import nps_report
@@ -98,9 +98,15 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
     person = None
     if request.GET.get("person"):
         person = get_object_or_404(Person.objects.for_user(actor(request)), pk=request.GET["person"])
-    rendered = render_for(template, person, sender=actor(request)) if person else None
+    rendered, problem = None, ""
+    if person is not None:
+        try:
+            rendered = render_for(template, person, sender=actor(request))
+        except ValidationError as error:  # the template cannot be filled in for this person
+            problem = " ".join(error.messages)
     return render(request, "campaigns/template_preview.html", {
-        "template": template, "person": person, "rendered": rendered, "matches": matches, "query": query,
+        "template": template, "person": person, "rendered": rendered, "problem": problem, "matches": matches,
+        "query": query,
     })
 
 
@@ -109,7 +115,10 @@ def template_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def template_preview_html(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     template = get_object_or_404(EmailTemplate, pk=pk)
     person = get_object_or_404(Person.objects.for_user(actor(request)), pk=person_pk)
-    response = HttpResponse(render_for(template, person, sender=actor(request)).html)
+    try:
+        response = HttpResponse(render_for(template, person, sender=actor(request)).html)
+    except ValidationError as error:
+        response = HttpResponse(" ".join(error.messages), content_type="text/plain; charset=utf-8", status=422)
     response["X-Frame-Options"] = "SAMEORIGIN"
     # The marketer's HTML runs nothing here: a sandboxed document without scripts.
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src https: data:; style-src 'unsafe-inline'"
@@ -122,7 +131,7 @@ def template_preview_html(request: HttpRequest, pk: int, person_pk: int) -> Http
 def template_test_send(request: HttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(EmailTemplate, pk=pk)
     person = get_object_or_404(Person.objects.for_user(actor(request)), pk=request.POST.get("person"))
-    try:
+    try:  # ValidationError: the outbox is missing, or the template cannot be filled in for this person
         with transaction.atomic():
             delivery = send_test(actor=actor(request), template=template, person=person, token=uuid.uuid4().hex)
     except ValidationError as error:
@@ -139,22 +148,17 @@ def template_test_send(request: HttpRequest, pk: int) -> HttpResponse:
 # --- campaigns ---------------------------------------------------------------------
 
 
-def _segment_field(form: forms.Form) -> None:
-    """A select of the audience app's segments, once that app has them (else a plain id)."""
-    try:
-        from kunde.audience.models import Segment  # type: ignore[attr-defined]
-
-        choices = [(s.pk, str(s)) for s in Segment.objects.all()[:500]]
-    except Exception:  # the audience app is not there (yet)
-        return
-    form.fields["segment_id"] = forms.TypedChoiceField(
-        label=gettext_lazy("Segment"), choices=[("", "—"), *choices], coerce=int, empty_value=None, required=False)
+def _segment_field(form: forms.Form, user: Any, name: str = "segment_id") -> None:
+    """A select of the audience segments `user` may see; any other id is a form error."""
+    form.fields[name] = forms.TypedChoiceField(
+        label=gettext_lazy("Segment"), choices=[("", "—"), *integration.segment_choices(user)], coerce=int,
+        empty_value=None, required=False)
 
 
 class CampaignForm(KundeModelForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _segment_field(self)
+        _segment_field(self, user)
 
     segment_definition = forms.JSONField(label=gettext_lazy("Segment definition"), required=False,
                                          initial=dict, widget=forms.Textarea(attrs={"rows": 3}))
@@ -170,7 +174,7 @@ class CampaignForm(KundeModelForm):
 @denied_as_403
 @require_http_methods(["GET", "POST"])
 def campaign_new(request: HttpRequest) -> HttpResponse:
-    form = CampaignForm(request.POST or None, initial={"template": request.GET.get("template")})
+    form = CampaignForm(request.POST or None, initial={"template": request.GET.get("template")}, user=actor(request))
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
         fields["segment_definition"] = fields.get("segment_definition") or {}
@@ -188,7 +192,8 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("template"), pk=pk)
     return render(request, "campaigns/campaign_detail.html", {
-        "campaign": campaign, "results": dispatch.campaign_results(campaign), "can_write": can_create(request.user),
+        "campaign": campaign, "results": dispatch.campaign_results(campaign, user=actor(request)),
+        "can_write": can_create(request.user),
     })
 
 
@@ -243,18 +248,25 @@ def survey_new(request: HttpRequest) -> HttpResponse:
 class PeriodForm(KundeForm):
     start = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    segment = forms.IntegerField(label=gettext_lazy("Segment"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _segment_field(self, user, "segment")
 
 
 @login_required
 @denied_as_403
 def survey_report(request: HttpRequest, pk: int) -> HttpResponse:
     survey = get_object_or_404(Survey, pk=pk)
-    form = PeriodForm(request.GET or None)
-    start = end = segment = None
-    if form.is_valid():
-        start, end, segment = form.cleaned_data["start"], form.cleaned_data["end"], form.cleaned_data["segment"]
-    report = nps_report(survey, actor=actor(request), start=start, end=end, segment_id=segment)
+    form = PeriodForm(request.GET or None, user=actor(request))
+    report = None
+    if not form.is_bound or form.is_valid():  # an invisible or unknown segment is a form error, no report
+        data = form.cleaned_data if form.is_bound else {}
+        try:
+            report = nps_report(survey, actor=actor(request), start=data.get("start"), end=data.get("end"),
+                                segment_id=data.get("segment"))
+        except ValidationError as error:  # the segment was deleted since the form was shown
+            form.add_error("segment", " ".join(error.messages))
     return render(request, "campaigns/survey_report.html", {"survey": survey, "form": form, "report": report})
 
 
@@ -262,9 +274,9 @@ def survey_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class RuleForm(KundeModelForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _segment_field(self)
+        _segment_field(self, user)
 
     segment_definition = forms.JSONField(label=gettext_lazy("Segment definition"), required=False,
                                          widget=forms.Textarea(attrs={"rows": 3}))
@@ -283,7 +295,7 @@ class RuleForm(KundeModelForm):
 @denied_as_403
 @require_http_methods(["GET", "POST"])
 def rule_new(request: HttpRequest) -> HttpResponse:
-    form = RuleForm(request.POST or None)
+    form = RuleForm(request.POST or None, user=actor(request))
     if request.method == "POST" and form.is_valid():
         fields = {k: (v if v is not None else ({} if k in ("segment_definition", "conditions", "params") else v))
                   for k, v in form.cleaned_data.items()}
@@ -302,8 +314,14 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
     runs = RuleRun.objects.filter(rule=rule, person__in=Person.objects.for_user(actor(request))) \
         .select_related("person")[:200]
-    preview = rules.dry_run(rule, actor=actor(request)) if request.GET.get("dry_run") else None
-    return render(request, "campaigns/rule_detail.html", {"rule": rule, "runs": runs, "preview": preview})
+    preview, problem = None, ""
+    if request.GET.get("dry_run"):
+        try:
+            preview = rules.dry_run(rule, actor=actor(request))
+        except ValidationError as error:  # its segment was deleted
+            problem = " ".join(error.messages)
+    return render(request, "campaigns/rule_detail.html", {"rule": rule, "runs": runs, "preview": preview,
+                                                          "dry_run_problem": problem})
 
 
 # --- public: survey answers, clicks, opens -------------------------------------------

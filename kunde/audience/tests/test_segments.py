@@ -17,6 +17,7 @@ from kunde.audience import consent, segments
 from kunde.audience.models import Segment
 from kunde.audience.services import segment_create, segment_refreeze
 from kunde.contacts.models import CustomerGroup, LifecycleStage, Person
+from kunde.core.models import CustomFieldDefinition
 from kunde.core.testing.factories import make_person
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,9 @@ def people(world):
     vienna = make_person(world.owner, first_name="Vera", last_name="Wien",
                          addresses=[{"street": "Ring 3", "postal_code": "1010", "city": "Wien", "country": "AT"}],
                          tags=["vip", "Presse"], emails=[{"email": "vera@example.at"}])
+    CustomFieldDefinition.objects.create(object_type="contacts.person", key="shoe_size", label="Schuhgröße",
+                                         field_type="number")
+    CustomFieldDefinition.objects.create(object_type="contacts.person", key="club", label="Club", field_type="text")
     Person.objects.filter(pk=berlin.pk).update(custom_fields={"shoe_size": 38, "club": "gold"})
     Person.objects.filter(pk=vienna.pk).update(custom_fields={"shoe_size": 44})
     return {"berlin": berlin, "hamburg": hamburg, "vienna": vienna, "stage": stage, "group": group}
@@ -67,6 +71,27 @@ def test_master_data_fields(world, people):
     assert ids(rule("cf_shoe_size", "gte", 40)) == {v}
     assert ids(rule("cf_club", "eq", "gold")) == {b}
     assert ids(rule("cf_shoe_size", "is_set")) == {b, v}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("cf_a__regex", "^x"), ("cf_shoe_size__regex", ".*"), ("cf_unknown", "x"), ("cf_", "x"),
+    ("cf_club__isnull", True),
+])
+def test_only_defined_custom_fields_are_accepted(people, field, value):
+    """An undefined `cf_` key is a clear error naming the rule and the defined keys, never a lookup."""
+    with pytest.raises(ValidationError) as error:
+        segments.segment_count(rule(field, "eq", value))
+    message = error.value.messages[0]
+    assert message.startswith("rules[0]: unknown custom field") and "cf_club, cf_shoe_size" in message
+
+
+def test_custom_field_values_follow_the_fields_type(world, people):
+    b, h, v = people["berlin"].pk, people["hamburg"].pk, people["vienna"].pk
+    assert ids(rule("cf_shoe_size", "lt", "40")) == {b}
+    assert ids(rule("cf_club", "neq", "gold")) == {h, v, world.person.pk}
+    assert ids(rule("cf_shoe_size", "not_in", [38])) == {h, v, world.person.pk}
+    with pytest.raises(ValidationError, match="rules\\[0\\]: Enter a number"):
+        segments.segment_count(rule("cf_shoe_size", "gte", "big"))
 
 
 def test_nested_groups(world, people):
