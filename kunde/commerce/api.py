@@ -185,6 +185,11 @@ class QuoteOut(Schema):
         return list(obj.lines.select_related("product").order_by("position"))
 
 
+class QuoteReviseIn(InputSchema):
+    discount_percent: Decimal | None = Field(None, ge=0, le=100, description="Default: the current discount.")
+    lines: list[LineIn] | None = Field(None, min_length=1, max_length=500, description="Default: the current lines.")
+
+
 class QuoteSendIn(InputSchema):
     to: str = Field("", description="Default: the customer's primary e-mail address.")
 
@@ -317,9 +322,11 @@ def send_quote(request: HttpRequest, quote_id: int, payload: QuoteSendIn) -> Quo
 
 @quotes.post("/{int:quote_id}/revise", response={201: QuoteOut, **WRITE_ERRORS})
 @idempotent
-def revise_quote(request: HttpRequest, quote_id: int) -> Status:
-    """A new revision (same number, next revision) as a draft; this one is superseded."""
-    return Status(201, quote_revise(actor=actor(request), quote=_quote(request, quote_id)))
+def revise_quote(request: HttpRequest, quote_id: int, payload: QuoteReviseIn | None = None) -> Status:
+    """A new revision (same number, next revision) as a draft, optionally with a new discount or new lines."""
+    data = payload.model_dump(exclude_none=True) if payload is not None else {}
+    return Status(201, quote_revise(actor=actor(request), quote=_quote(request, quote_id),
+                                    discount_percent=data.get("discount_percent"), lines=data.get("lines")))
 
 
 routers: list[tuple[str, Router]] = [("/products", products), ("/orders", orders), ("/quotes", quotes)]

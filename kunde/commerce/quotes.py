@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,10 +29,11 @@ from kunde.commerce.services import _lines, next_number, order_create
 from kunde.contacts.models import Organisation, Person
 from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
+from kunde.core.exceptions import PermissionDenied
 from kunde.core.links import LinkError, make_token, read_token
 from kunde.core.models import AuditEntry
 from kunde.core.permissions import Action, user_can
-from kunde.core.services import lock, require_create, require_permission
+from kunde.core.services import lock, require_create
 from kunde.sales.money import to_eur
 
 VALIDITY = dt.timedelta(days=30)
@@ -51,6 +53,53 @@ class QuoteTotals:
     vat: Decimal
     gross: Decimal
     vat_by_rate: dict[Decimal, Decimal]
+
+
+def quote_can_change(user: User | Any, quote: Quote) -> bool:
+    """Whether `user` may send or revise `quote`: by their role on the quote itself, or on its deal.
+
+    A quote is owned by whoever made it; a rep who may change the quote's deal (a quote without a
+    deal: its customer) may work it too, so a colleague's quote does not block the deal.
+    """
+    if user_can(user, Action.CHANGE, quote):
+        return True
+    if quote.deal is not None:
+        return user_can(user, Action.CHANGE, quote.deal)
+    return any(user_can(user, Action.CHANGE, record) for record in (quote.organisation, quote.person)
+               if record is not None)
+
+
+def _require_change(actor: User | None, quote: Quote) -> None:
+    if actor is not None and not quote_can_change(actor, quote):
+        raise PermissionDenied(f"change not allowed on commerce.quote #{quote.pk}")
+
+
+def _discount(value: Any, errors: dict[str, list[str]]) -> Decimal:
+    """The quote discount as Decimal, or an error under `discount_percent` (not a number, not 0 to 100)."""
+    try:
+        discount = decimal(value, "discount_percent")
+    except ValueError:
+        errors["discount_percent"] = [_("The discount must be a number.")]
+        return Decimal(0)
+    if not Decimal(0) <= discount <= Decimal(100):
+        errors["discount_percent"] = [_("The discount must lie between 0 and 100 %.")]
+    elif discount != discount.quantize(Decimal("0.01")):
+        errors["discount_percent"] = [_("Give the discount with at most two decimals.")]
+    return discount
+
+
+def _owner_and_team(actor: User | None, deal: Any, customer: Organisation | Person | None) -> tuple[Any, Any]:
+    """Who owns a new quote: the rep who makes it, in the team of its deal (else of its customer).
+
+    The team keeps the quote visible to the people working the deal and the customer; the system
+    (actor None) gives it to the deal's or the customer's owner.
+    """
+    holder = deal if deal is not None else customer
+    owner = actor if actor is not None else (holder.owner if holder is not None else None)
+    team = holder.team if holder is not None and holder.team_id else None
+    if team is None and owner is not None:
+        team = owner.primary_team
+    return owner, team
 
 
 def quote_totals(quote: Quote) -> QuoteTotals:
@@ -82,7 +131,7 @@ def quote_create(*, actor: User | None, lines: Sequence[dict[str, Any]], person:
                  organisation: Organisation | None = None, deal: Any = None, discount_percent: Any = 0,
                  currency: str = "EUR", valid_until: dt.date | None = None, language: str = "",
                  notes: str = "") -> Quote:
-    """A draft quote with its lines and totals."""
+    """A draft quote with its lines and totals, owned by `actor`; a quote for a deal needs leave to change it."""
     require_create(actor)
     errors: dict[str, list[str]] = {}
     if person is None and organisation is None and deal is not None:
@@ -92,13 +141,14 @@ def quote_create(*, actor: User | None, lines: Sequence[dict[str, Any]], person:
     for record in (person, organisation, deal):
         if record is not None and actor is not None and not user_can(actor, Action.VIEW, record):
             errors["customer"] = [_("Unknown customer.")]
-    try:
-        discount = decimal(discount_percent, "discount_percent")
-        if not Decimal(0) <= discount <= Decimal(100):
-            errors["discount_percent"] = [_("The discount must lie between 0 and 100 %.")]
-    except ValueError as error:
-        errors["discount_percent"] = [str(error)]
-        discount = Decimal(0)
+    if deal is not None and "customer" not in errors:
+        # The customer's acceptance wins the deal: only who may change the deal may quote for it.
+        if actor is not None and not user_can(actor, Action.CHANGE, deal):
+            errors["deal"] = [_("You may not change this deal, so you cannot make a quote for it.")]
+        elif (person is not None and deal.person_id not in (None, person.pk)) or (
+                organisation is not None and deal.organisation_id not in (None, organisation.pk)):
+            errors["deal"] = [_("The deal belongs to another customer.")]
+    discount = _discount(discount_percent, errors)
     today = timezone.localdate()
     currency = (currency or "EUR").strip().upper()
     try:
@@ -109,12 +159,11 @@ def quote_create(*, actor: User | None, lines: Sequence[dict[str, Any]], person:
         raise ValidationError(errors)
     language = language or (person.preferred_language if person and person.preferred_language in {"de", "en"}
                             else "de")
-    customer = organisation or person
+    owner, team = _owner_and_team(actor, deal, organisation or person)
     quote = Quote.objects.create(
         number=next_number("AN", today), person=person, organisation=organisation, deal=deal, language=language,
         currency=currency, issued_on=today, valid_until=valid_until or today + VALIDITY, discount_percent=discount,
-        net_total=0, vat_total=0, gross_total=0, notes=notes,
-        owner=(customer.owner if customer and customer.owner_id else actor), team=customer.team if customer else None)
+        net_total=0, vat_total=0, gross_total=0, notes=notes, owner=owner, team=team)
     _write_lines(quote, lines)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=quote, after=snapshot(quote))
     return quote
@@ -124,10 +173,14 @@ def quote_create(*, actor: User | None, lines: Sequence[dict[str, Any]], person:
 def quote_revise(*, actor: User | None, quote: Quote, lines: Sequence[dict[str, Any]] | None = None,
                  discount_percent: Any = None) -> Quote:
     """A new revision (same number) as a draft; the old one is kept, superseded."""
-    require_permission(actor, Action.CHANGE, quote)
+    _require_change(actor, quote)
     current = lock(quote)
     if current.status in {Quote.Status.ACCEPTED, Quote.Status.SUPERSEDED}:
         raise ValidationError({"status": [_("This quote cannot be revised any more.")]})
+    errors: dict[str, list[str]] = {}
+    discount = current.discount_percent if discount_percent is None else _discount(discount_percent, errors)
+    if errors:
+        raise ValidationError(errors)
     rows = lines if lines is not None else [
         {"product": line.product, "description": line.description, "quantity": line.quantity, "unit": line.unit,
          "unit_price": line.unit_price, "discount_percent": line.discount_percent, "vat_rate": line.vat_rate}
@@ -137,8 +190,7 @@ def quote_revise(*, actor: User | None, quote: Quote, lines: Sequence[dict[str, 
         number=current.number, revision=current.revision + 1, previous=current, person=current.person,
         organisation=current.organisation, deal=current.deal, language=current.language, currency=current.currency,
         issued_on=timezone.localdate(), valid_until=timezone.localdate() + VALIDITY,
-        discount_percent=decimal(discount_percent, "discount_percent") if discount_percent is not None
-        else current.discount_percent, net_total=0, vat_total=0, gross_total=0, notes=current.notes,
+        discount_percent=discount, net_total=0, vat_total=0, gross_total=0, notes=current.notes,
         owner=current.owner, team=current.team)
     _write_lines(revision, rows)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=revision, after=snapshot(revision),
@@ -160,19 +212,59 @@ def _recipient(quote: Quote) -> str:
     return ""
 
 
+def _history(actor: User | None, quote: Quote, **entry: Any) -> None:
+    """A history entry on the quote's customer, attributed to `actor`.
+
+    The caller has checked that `actor` may work the quote; a rep may do so without being allowed
+    to change the customer (a teammate's customer), so the entry is then written as the system and
+    attributed to the rep afterwards, as the deal history does.
+    """
+    from kunde.activities.models import Activity
+
+    fields = {"person": quote.person, "organisation": quote.organisation, "related": quote, **entry}
+    try:
+        activity_record(actor=actor, **fields)
+    except PermissionDenied:
+        activity = activity_record(actor=None, **fields)
+        Activity.objects.filter(pk=activity.pk).update(created_by=actor)
+
+
+def _send_key(quote: Quote) -> str:
+    """The outbox key of the next e-mail of `quote`: one per send, so "send again" really sends.
+
+    Counted under the quote's row lock, so two sends never share a key; the first send keeps the
+    key of earlier versions (``quote:<id>:sent:<revision>``).
+    """
+    from kunde.mail.models import OutboundMessage
+
+    earlier = OutboundMessage.objects.filter(related_type="commerce.quote", related_id=str(quote.pk),
+                                             purpose="quote").count()
+    key = f"quote:{quote.pk}:sent:{quote.revision}"
+    return key if earlier == 0 else f"{key}:{earlier + 1}"
+
+
 @transaction.atomic
 def quote_send(*, actor: User | None, quote: Quote, to: str = "") -> Quote:
-    """E-mail the quote as PDF with its acceptance link; it is then open for one answer."""
+    """E-mail the quote as PDF with its acceptance link; it is then open for one answer.
+
+    Sending a sent quote again (the customer lost the e-mail, another recipient) sends a new e-mail
+    with the same link; each e-mail is one history entry naming its recipient.
+    """
     from kunde.commerce.pdf import render_quote_pdf
     from kunde.mail.services import outbox_enqueue
 
-    require_permission(actor, Action.CHANGE, quote)
+    _require_change(actor, quote)
     current = lock(quote)
     if current.status not in {Quote.Status.DRAFT, Quote.Status.SENT}:
         raise ValidationError({"status": [_("Only a draft or sent quote can be sent.")]})
     address = to.strip() or _recipient(current)
     if not address:
         raise ValidationError({"to": [_("The customer has no e-mail address; give one.")]})
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"to": [_("Enter a valid e-mail address.")]}) from None
+    again = current.status == Quote.Status.SENT
     with translation.override(current.language):
         subject = _("Your quote %(number)s") % {"number": str(current)}
         greeting = _("Dear %(name)s,") % {"name": current.person.full_name} if current.person else _("Hello,")
@@ -182,17 +274,17 @@ def quote_send(*, actor: User | None, quote: Quote, to: str = "") -> Quote:
                 "number": str(current), "date": current.valid_until.strftime("%d.%m.%Y")},
             _("You can accept or decline it here: %(url)s") % {"url": acceptance_url(current)},
         ])
-    outbox_enqueue(to=address, subject=subject, text=text, dedupe_key=f"quote:{current.pk}:sent:{current.revision}",
-                   attachments=[(f"{str(current).replace(' / ', '-')}.pdf", render_quote_pdf(current),
-                                 "application/pdf")],
-                   purpose="quote", person=current.person, organisation=current.organisation, related=current)
+    message = outbox_enqueue(
+        to=address, subject=subject, text=text, dedupe_key=_send_key(current),
+        attachments=[(f"{str(current).replace(' / ', '-')}.pdf", render_quote_pdf(current), "application/pdf")],
+        purpose="quote", person=current.person, organisation=current.organisation, related=current)
     current.status, current.sent_at, current.recipient_email = Quote.Status.SENT, timezone.now(), address
     current.save(update_fields=["status", "sent_at", "recipient_email"])
-    activity_record(actor=actor, kind=QuoteEvent.SENT, channel="email", direction="out",
-                    person=current.person, organisation=current.organisation,
-                    subject=_("Quote %(number)s sent (%(amount)s %(currency)s)") % {
-                        "number": str(current), "amount": current.gross_total, "currency": current.currency},
-                    related=current, data={"quote_id": current.pk})
+    values = {"number": str(current), "amount": current.gross_total, "currency": current.currency, "to": address}
+    _history(actor, current, kind=QuoteEvent.SENT, channel="email", direction="out",
+             subject=(_("Quote %(number)s sent again to %(to)s (%(amount)s %(currency)s)") if again
+                      else _("Quote %(number)s sent to %(to)s (%(amount)s %(currency)s)")) % values,
+             data={"quote_id": current.pk, "message_id": message.pk, "again": again})
     emit_on_commit(QuoteEvent.SENT, id=current.pk)
     return current
 
@@ -241,8 +333,9 @@ def quote_answer(*, token: str, accept: bool, comment: str = "") -> Quote:
     if accept:
         quote.status = Quote.Status.ACCEPTED
         quote.order = order_create(
-            actor=None, person=quote.person, organisation=quote.organisation, currency=quote.currency,
-            source="quote", lines=_order_lines(quote), notes=str(quote), discount_percent=quote.discount_percent)
+            actor=None, owner=quote.owner, person=quote.person, organisation=quote.organisation,
+            currency=quote.currency, source="quote", lines=_order_lines(quote), notes=str(quote),
+            discount_percent=quote.discount_percent)
     else:
         quote.status = Quote.Status.DECLINED
     quote.save(update_fields=["status", "answered_at", "answer_comment", "order"])

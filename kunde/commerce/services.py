@@ -171,7 +171,8 @@ def order_create(
     notes: str = "",
     discount_percent: Any = 0,
 ) -> Order:
-    """Record an order with its lines; it lands on the customer's history and in the purchase history."""
+    """Record an order with its lines, owned by `owner` (default: `actor`); it lands on the customer's history
+    and in the purchase history."""
     require_create(actor)
     errors: dict[str, list[str]] = {}
     if person is None and organisation is None:
@@ -212,15 +213,19 @@ def order_create(
     nets = [line_net(line.quantity, line.unit_price, line.discount_percent) for line in parsed]
     sums = discounted_totals([(net, line.vat_rate) for net, line in zip(nets, parsed, strict=True)], discount)
     factor = (Decimal(100) - discount) / Decimal(100)
-    customer_owner = (person or organisation)
+    # The order belongs to whoever records it (a quote's order: the quote's owner), in the customer's
+    # team; only a system import without an owner falls back to the customer's owner.
+    customer = person or organisation
+    owner = owner or actor or (customer.owner if customer is not None else None)
+    team = (customer.team if customer is not None and customer.team_id else None) or (
+        owner.primary_team if owner is not None else None)
     order = Order(
         number=next_number("AU", ordered_on), person=person, organisation=organisation, ordered_on=ordered_on,
         status=status, currency=currency, discount_percent=discount, net_total=sums.net, vat_total=sums.vat,
         gross_total=sums.gross,
         net_total_eur=to_eur(sums.net, currency, ordered_on), source=source, external_system=external_system,
         external_id=external_id, notes=notes,
-        owner=owner or (customer_owner.owner if customer_owner and customer_owner.owner_id else actor),
-        team=(customer_owner.team if customer_owner else None),
+        owner=owner, team=team,
     )
     order.full_clean(exclude=["owner", "team"])
     try:

@@ -18,13 +18,13 @@ from kunde.commerce.pdf import render_quote_pdf
 from kunde.commerce.quotes import (
     QuoteAnswerRefused,
     quote_answer,
+    quote_can_change,
     quote_check_link,
     quote_revise,
     quote_send,
     quote_totals,
 )
 from kunde.commerce.selectors import order_get, order_list, order_page
-from kunde.core.permissions import Action, user_can
 from kunde.core.views.lists import Column, FilteredListView
 from kunde.core.views.ui import actor, denied_as_403, login_required
 
@@ -77,7 +77,7 @@ def quote_detail(request: HttpRequest, pk: int) -> HttpResponse:
     quote = _quote(request, pk)
     return render(request, "commerce/quote_detail.html", {
         "quote": quote, "lines": list(quote.lines.all()), "totals": quote_totals(quote),
-        "can_change": user_can(actor(request), Action.CHANGE, quote),
+        "can_change": quote_can_change(actor(request), quote),
         "revisions": Quote.objects.filter(number=quote.number).order_by("revision"),
     })
 
@@ -108,11 +108,15 @@ def quote_send_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @denied_as_403
 def quote_revise_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make a new revision, optionally with another quote discount (a form error names a bad one)."""
+    quote = _quote(request, pk)
+    discount = request.POST.get("discount_percent", "").strip().replace(",", ".")
     try:
-        revision = quote_revise(actor=actor(request), quote=_quote(request, pk))
+        revision = quote_revise(actor=actor(request), quote=quote, discount_percent=discount or None)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("commerce:quote_detail", pk)
+    messages.success(request, _("Revision %(number)s created.") % {"number": revision})
     return redirect(revision.get_absolute_url())
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -354,6 +357,57 @@ class StageVisit(TimeStampedModel):
         indexes = [models.Index(fields=["stage", "left_at"])]
 
 
+_HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def normalize_origin(value: str) -> str | None:
+    """`value` as a web origin ``scheme://host[:port]`` (lower case, http or https), or None if it is not one.
+
+    The origins of a lead form go into the page's CSP ``frame-ancestors``: anything else (a path,
+    a wildcard, a quote, a semicolon, a second directive) must never get there.
+    """
+    text = value.strip().rstrip("/")
+    if not text or not text.isascii() or any(char in text for char in " \t;,'\"*\\"):
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    if parts.netloc.startswith("["):
+        try:
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            return None
+    elif not _HOST.match(host) or len(host) > 253:
+        return None
+    if (parts.scheme.lower() not in {"http", "https"} or parts.path or parts.query or parts.fragment
+            or "@" in parts.netloc or port == 0):
+        return None
+    scheme = parts.scheme.lower()
+    default = {"http": 80, "https": 443}[scheme]  # browsers leave the default port out of Origin
+    return f"{scheme}://{host}" + (f":{port}" if port not in (None, default) else "")
+
+
+def validate_origins(text: str) -> list[str]:
+    """The origins of `text` (one per line), normalised; a ValidationError names every line that is not one."""
+    origins, wrong = [], []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        origin = normalize_origin(line)
+        if origin is None:
+            wrong.append(line.strip())
+        elif origin not in origins:
+            origins.append(origin)
+    if wrong:
+        raise ValidationError(
+            _("Not a web origin (scheme://host or scheme://host:port, e.g. https://www.example.com): %(lines)s"),
+            params={"lines": ", ".join(wrong)}, code="origin")
+    return origins
+
+
 class LeadForm(models.Model):
     """A public web form that creates leads, embeddable on other sites (an iframe)."""
 
@@ -385,9 +439,17 @@ class LeadForm(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        try:
+            self.allowed_origins = "\n".join(validate_origins(self.allowed_origins))
+        except ValidationError as exc:
+            raise ValidationError({"allowed_origins": exc.error_list}) from None
+
     @property
     def origins(self) -> list[str]:
-        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+        """The sites that may embed the form; a line that is no origin (stored before it was checked) is left out."""
+        found = (normalize_origin(line) for line in self.allowed_origins.splitlines() if line.strip())
+        return [origin for origin in found if origin is not None]
 
 
 class FormSubmission(models.Model):

@@ -16,8 +16,10 @@ from kunde.accounts.models import Team, User
 from kunde.activities.models import Activity
 from kunde.activities.services import activity_record
 from kunde.contacts.models import Organisation, Person
+from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
 from kunde.core.exceptions import PermissionDenied
+from kunde.core.models import AuditEntry
 from kunde.core.permissions import Action, user_can
 from kunde.core.services import lock, record_create, record_update, require_admin, require_permission
 from kunde.sales.models import (
@@ -25,10 +27,12 @@ from kunde.sales.models import (
     DealStatus,
     ExchangeRate,
     Lead,
+    LeadForm,
     LeadSource,
     LeadStatus,
     LostReason,
     Pipeline,
+    ScoringRule,
     Stage,
     StageKind,
     StageVisit,
@@ -750,3 +754,57 @@ def stage_delete(*, actor: User | None, stage: Stage) -> None:
         raise ValidationError({"stage": _("Move the deals of this stage first.")})
     StageVisit.objects.filter(stage=stage).delete()
     stage.delete()
+
+
+# --- lead forms and scoring rules (administrators) -------------------------------------
+
+
+@transaction.atomic
+def lead_form_save(
+    *,
+    actor: User | None,
+    lead_form: LeadForm | None = None,
+    key: str,
+    name: str,
+    campaign: str = "",
+    owner: User | None = None,
+    allowed_origins: str = "",
+    thank_you: str = "",
+    is_active: bool = True,
+) -> LeadForm:
+    """Create (or change) a public lead form; the sites that may embed it must be web origins."""
+    require_admin(actor)
+    instance = LeadForm() if lead_form is None else LeadForm.objects.select_for_update().get(pk=lead_form.pk)
+    before = None if lead_form is None else snapshot(instance)
+    instance.key, instance.name, instance.campaign = key.strip(), name.strip(), campaign.strip()
+    instance.owner, instance.team = owner, owner.primary_team if owner is not None else None
+    instance.allowed_origins, instance.thank_you, instance.is_active = allowed_origins, thank_you.strip(), is_active
+    instance.full_clean()
+    instance.save()
+    if before is None:
+        audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=instance, after=snapshot(instance))
+    else:
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=instance, before=before,
+                     after=snapshot(instance))
+    return instance
+
+
+@transaction.atomic
+def scoring_rule_create(
+    *, actor: User | None, field: str, condition: str, points: int, value: str = "", is_active: bool = True
+) -> ScoringRule:
+    """Add a lead scoring rule (administrators)."""
+    require_admin(actor)
+    rule = ScoringRule(field=field, condition=condition, value=value.strip(), points=points, is_active=is_active)
+    rule.full_clean()
+    rule.save()
+    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=rule, after=snapshot(rule))
+    return rule
+
+
+@transaction.atomic
+def scoring_rule_delete(*, actor: User | None, rule: ScoringRule) -> None:
+    """Remove a lead scoring rule (administrators); the audit entry keeps what it said."""
+    require_admin(actor)
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=rule, extra={"rule": snapshot(rule)})
+    rule.delete()

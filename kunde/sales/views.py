@@ -319,9 +319,13 @@ def deal_lose_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = selectors.deal_get(actor(request), pk, Action.CHANGE)
     form = LoseForm(request.POST)
     if form.is_valid():
-        services.deal_lose(actor=actor(request), deal=deal, reason=form.cleaned_data["reason"],
-                           note=form.cleaned_data["note"])
-        messages.success(request, _("Deal marked as lost."))
+        try:
+            services.deal_lose(actor=actor(request), deal=deal, reason=form.cleaned_data["reason"],
+                               note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Deal marked as lost."))
     else:
         messages.error(request, _("Choose why the deal was lost."))
     return redirect(deal)
@@ -332,8 +336,12 @@ def deal_lose_view(request: HttpRequest, pk: int) -> HttpResponse:
 @denied_as_403
 def deal_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     deal = selectors.deal_get(actor(request), pk, Action.CHANGE)
-    services.deal_reopen(actor=actor(request), deal=deal)
-    messages.success(request, _("Deal reopened."))
+    try:
+        deal = services.deal_reopen(actor=actor(request), deal=deal)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Deal reopened."))
     return redirect(deal)
 
 
@@ -567,20 +575,29 @@ def sales_settings(request: HttpRequest) -> HttpResponse:
         if op == "lead_form":
             lead_form = LeadFormSettingsForm(request.POST, prefix="form")
             if lead_form.is_valid():
-                instance = lead_form.save(commit=False)
-                instance.team = instance.owner.primary_team if instance.owner else None
-                instance.save()
-                messages.success(request, _("Lead form saved."))
-                return redirect("sales:settings")
+                try:
+                    services.lead_form_save(actor=user, **lead_form.cleaned_data)
+                except ValidationError as exc:
+                    apply_validation_error(lead_form, exc)
+                else:
+                    messages.success(request, _("Lead form saved."))
+                    return redirect("sales:settings")
         elif op == "rule":
             rule_form = ScoringRuleForm(request.POST, prefix="rule")
             if rule_form.is_valid():
-                rule_form.save()
-                messages.success(request, _("Scoring rule added."))
-                return redirect("sales:settings")
+                try:
+                    services.scoring_rule_create(actor=user, **rule_form.cleaned_data)
+                except ValidationError as exc:
+                    apply_validation_error(rule_form, exc)
+                else:
+                    messages.success(request, _("Scoring rule added."))
+                    return redirect("sales:settings")
         elif op == "delete_rule":
-            ScoringRule.objects.filter(pk=request.POST.get("rule")).delete()
-            messages.success(request, _("Scoring rule removed."))
+            rule_id = request.POST.get("rule", "")
+            rule = ScoringRule.objects.filter(pk=rule_id).first() if rule_id.isdigit() else None
+            if rule is not None:
+                services.scoring_rule_delete(actor=user, rule=rule)
+                messages.success(request, _("Scoring rule removed."))
             return redirect("sales:settings")
         elif op == "lost_reason":
             reason_form = LostReasonForm(request.POST, prefix="reason")

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kunde.core.links import LinkError, make_token, read_token
-from kunde.sales.models import FormSubmission, Lead, LeadForm, LeadSource
+from kunde.sales.models import FormSubmission, Lead, LeadForm, LeadSource, normalize_origin
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def origin_allowed(form: LeadForm, origin: str | None, own_host: str) -> bool:
     parts = urlsplit(origin)
     if parts.netloc == own_host:
         return True
-    return origin.rstrip("/") in form.origins
+    return normalize_origin(origin) in form.origins
 
 
 @dataclass

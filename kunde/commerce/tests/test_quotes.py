@@ -145,3 +145,149 @@ def test_quote_api_matrix(world, quote, who, smtp_server):
         assert created.json()["net_total"] == "2155.02"  # 2199.00 x 0.98
     sent = client.post(f"/quotes/{quote.pk}/send", {})
     assert sent.status_code == ({"anonymous": 401}.get(who) or (200 if changes else 403 if sees else 404))
+
+
+# --- who works a quote, and what a send and a revision do ---------------------------------------
+
+
+@pytest.fixture
+def deal(world, quote):
+    from kunde.sales.defaults import ensure_sales_defaults
+    from kunde.sales.services import deal_create
+
+    ensure_sales_defaults()
+    return deal_create(actor=world.owner, title="50 Tische", organisation=world.organisation, person=world.person,
+                       amount=Decimal("25000"))
+
+
+def test_a_teammate_sends_and_revises_the_quote_they_made(world, quote, smtp_server):
+    """The rep who makes a quote owns it and may send and revise it, whoever owns the customer."""
+    from kunde.core.testing.api import client_for
+
+    api = client_for(world, "teammate")
+    created = api.post("/quotes", {"organisation": world.organisation.pk, "person": world.person.pk,
+                                   "lines": [{"sku": "TD-ST-01", "quantity": 2}]})
+    assert created.status_code == 201, created.content
+    made = Quote.objects.get(pk=created.json()["id"])
+    assert (made.owner, made.team) == (world.teammate, world.team_a)
+    sent = api.post(f"/quotes/{made.pk}/send", {})
+    assert sent.status_code == 200 and sent.json()["status"] == "sent"
+    revised = api.post(f"/quotes/{made.pk}/revise", {"discount_percent": "10"})
+    assert revised.status_code == 201 and revised.json()["revision"] == 2
+    assert revised.json()["net_total"] == "395.82"  # 2 x 219.90 x 0.90
+    page = Client()
+    page.force_login(world.teammate)
+    assert 'id="quote-send"' in page.get(f"/quotes/{revised.json()['id']}/").content.decode()
+    page.force_login(world.read_only)
+    assert 'id="quote-send"' not in page.get(f"/quotes/{revised.json()['id']}/").content.decode()
+    # The customer's owner may work the teammate's quote too (a quote without a deal: by the customer).
+    assert client_for(world, "owner").post(f"/quotes/{revised.json()['id']}/send", {}).status_code == 200
+
+
+def test_whoever_may_change_the_deal_works_its_quotes(world, deal, smtp_server):
+    """A manager's quote for a rep's deal is the rep's to send; the quote's team is the deal's."""
+    from kunde.core.testing.api import client_for
+
+    created = client_for(world, "manager").post("/quotes", {"deal": deal.pk, "lines": [{"sku": "TD-ST-01"}]})
+    assert created.status_code == 201, created.content
+    made = Quote.objects.get(pk=created.json()["id"])
+    assert (made.owner, made.team, made.organisation) == (world.manager, world.team_a, world.organisation)
+    assert client_for(world, "owner").post(f"/quotes/{made.pk}/send", {}).status_code == 200
+    assert client_for(world, "teammate").post(f"/quotes/{made.pk}/send", {}).status_code == 403
+    page = Client()
+    page.force_login(world.owner)
+    assert 'id="quote-revise"' in page.get(f"/quotes/{made.pk}/").content.decode()
+    page.force_login(world.teammate)
+    assert 'id="quote-revise"' not in page.get(f"/quotes/{made.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(("who", "status"), [("read_only", 403), ("teammate", 422), ("other_team", 422),
+                                             ("owner", 201), ("manager", 201), ("admin", 201)])
+def test_a_quote_for_a_deal_needs_leave_to_change_the_deal(world, deal, who, status):
+    """Acceptance wins the deal, so only who may change the deal may quote for it; nothing is saved otherwise."""
+    from kunde.core.testing.api import client_for
+
+    before = Quote.objects.count()
+    response = client_for(world, who).post("/quotes", {"deal": deal.pk, "lines": [{"sku": "TD-ST-01"}]})
+    assert response.status_code == status, response.content
+    if who == "teammate":
+        assert "deal" in response.content.decode() and "You may not change this deal" in response.content.decode()
+    assert Quote.objects.count() == before + (1 if status == 201 else 0)
+
+
+def test_a_quote_for_a_deal_of_another_customer_is_refused(world, deal):
+    from django.core.exceptions import ValidationError
+
+    from kunde.core.testing.factories import make_organisation
+
+    other = make_organisation(world.owner, name="Fremd")
+    with pytest.raises(ValidationError) as error:
+        quote_create(actor=world.owner, deal=deal, organisation=other, lines=[{"sku": "TD-ST-01"}])
+    assert "deal" in error.value.message_dict
+
+
+def test_sending_again_really_sends_again(world, quote, smtp_server):
+    """"Send again" mails a new copy (here to another address); each e-mail is one true history entry."""
+    quote_send(actor=world.owner, quote=quote)
+    quote_send(actor=world.owner, quote=quote, to="einkauf@gunther-glas.de")
+    assert outbox_send_due() == 2
+    messages = smtp_server.wait_for(2)
+    assert sorted(m["To"] for m in messages) == ["einkauf@gunther-glas.de", "j.mueller@gunther-glas.de"]
+    quote.refresh_from_db()
+    assert (quote.status, quote.recipient_email) == ("sent", "einkauf@gunther-glas.de")
+    history = list(Activity.objects.filter(kind="commerce.quote_sent", person=world.person).order_by("id"))
+    assert len(history) == 2
+    assert "j.mueller@gunther-glas.de" in history[0].subject and "again" not in history[0].subject
+    assert "sent again to einkauf@gunther-glas.de" in history[1].subject
+    assert history[0].data["message_id"] != history[1].data["message_id"]
+
+
+def test_sending_to_a_malformed_address_is_refused(world, quote):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        quote_send(actor=world.owner, quote=quote, to="kein-name")
+    assert "to" in error.value.message_dict
+    quote.refresh_from_db()
+    assert quote.status == "draft" and not Activity.objects.filter(kind="commerce.quote_sent").exists()
+
+
+@pytest.mark.parametrize(("discount", "message"), [("150", "between 0 and 100"), ("-1", "between 0 and 100"),
+                                                   ("viel", "must be a number"), ("2.555", "two decimals")])
+def test_a_revision_with_a_wrong_discount_is_refused_and_nothing_changes(world, quote, discount, message):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        quote_revise(actor=world.owner, quote=quote, discount_percent=discount)
+    assert message in " ".join(error.value.message_dict["discount_percent"])
+    quote.refresh_from_db()
+    assert quote.status == "draft" and Quote.objects.count() == 1
+
+
+def test_the_revise_form_and_the_api_answer_a_wrong_discount_clearly(world, quote):
+    from kunde.core.testing.api import client_for
+
+    page = Client()
+    page.force_login(world.owner)
+    response = page.post(f"/quotes/{quote.pk}/revise/", {"discount_percent": "150"}, follow=True)
+    assert response.status_code == 200 and "100" in response.content.decode()
+    assert Quote.objects.count() == 1
+    response = page.post(f"/quotes/{quote.pk}/revise/", {"discount_percent": "4,5"})
+    revision = Quote.objects.get(revision=2)
+    assert response.status_code == 302 and response["Location"] == revision.get_absolute_url()
+    assert revision.discount_percent == Decimal("4.50")
+    api = client_for(world, "owner")
+    assert api.post(f"/quotes/{revision.pk}/revise", {"discount_percent": "101"}).status_code == 422
+    assert Quote.objects.count() == 2
+
+
+@pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("read_only", 403), ("teammate", 403),
+                                             ("other_team", 404), ("owner", 201), ("manager", 201), ("admin", 201)])
+def test_revise_quote_matrix(world, quote, who, status):
+    from kunde.core.testing.api import client_for
+
+    response = client_for(world, who).post(f"/quotes/{quote.pk}/revise", {})
+    assert response.status_code == status, response.content
+    quote.refresh_from_db()
+    assert quote.status == ("superseded" if status == 201 else "draft")
+    assert Quote.objects.count() == (2 if status == 201 else 1)

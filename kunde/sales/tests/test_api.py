@@ -134,3 +134,53 @@ def test_lead_disqualify_and_scope(world, lead):
     assert client_for(world, "read_only").post(f"/leads/{lead.pk}/disqualify", {"reason": "x"}).status_code == 403
     response = client_for(world, "owner").post(f"/leads/{lead.pk}/disqualify", {"reason": "Student"})
     assert response.json()["status"] == "disqualified"
+
+
+@pytest.mark.parametrize(("who", "status"), expect(anonymous=401, read_only=403, teammate=403, other_team=404,
+                                                   owner=403, manager=204, admin=204))
+def test_delete_deal_matrix(world, deal, who, status):
+    """Deleting needs a role with the delete flag (members have none); hidden deals are 404."""
+    response = client_for(world, who).delete(f"/deals/{deal.pk}")
+    assert response.status_code == status, response.content
+    assert Deal.objects.filter(pk=deal.pk).exists() == (status != 204)
+    assert Deal.all_objects.filter(pk=deal.pk).exists()  # soft delete
+
+
+@pytest.mark.parametrize(("who", "status"), expect(anonymous=401, read_only=403, teammate=403, other_team=404,
+                                                   owner=403, manager=204, admin=204))
+def test_delete_lead_matrix(world, lead, who, status):
+    response = client_for(world, who).delete(f"/leads/{lead.pk}")
+    assert response.status_code == status, response.content
+    assert Lead.objects.filter(pk=lead.pk).exists() == (status != 204)
+
+
+@pytest.mark.parametrize(("who", "status"), expect(anonymous=401, read_only=403, teammate=403, other_team=404,
+                                                   owner=200, manager=200, admin=200))
+def test_patch_lead_matrix(world, lead, who, status):
+    response = client_for(world, who).patch(f"/leads/{lead.pk}", {"company": "Gunther Glas GmbH"})
+    assert response.status_code == status, response.content
+    lead.refresh_from_db()
+    assert (lead.company == "Gunther Glas GmbH") == (status == 200)
+    if status == 200:
+        assert response.json()["company"] == "Gunther Glas GmbH" and lead.version == 2
+
+
+@pytest.mark.parametrize(("who", "visible"), [("read_only", True), ("teammate", True), ("other_team", False),
+                                              ("owner", True), ("manager", True), ("admin", True)])
+def test_list_leads_scoped(world, lead, who, visible):
+    response = client_for(world, who).get("/leads")
+    assert response.status_code == 200
+    assert [row["id"] for row in response.json()["items"]] == ([lead.pk] if visible else [])
+
+
+def test_list_leads_needs_a_login(world, lead):
+    assert client_for(world, "anonymous").get("/leads").status_code == 401
+
+
+@pytest.mark.parametrize(("who", "status"), expect(anonymous=401, read_only=403, teammate=403, other_team=404,
+                                                   owner=200, manager=200, admin=200))
+def test_qualify_lead_matrix(world, lead, who, status):
+    response = client_for(world, who).post(f"/leads/{lead.pk}/qualify")
+    assert response.status_code == status, response.content
+    lead.refresh_from_db()
+    assert lead.status == ("qualified" if status == 200 else "new")

@@ -178,3 +178,21 @@ def test_old_submissions_are_purged(form):
     FormSubmission.objects.filter(outcome="honeypot").update(at=timezone.now() - dt.timedelta(days=31))
     assert purge_form_submissions() == {"deleted": 1}
     assert Lead.objects.count() == 1 and FormSubmission.objects.count() == 1
+
+
+def test_lead_form_service_checks_origins_and_is_admin_only(world):
+    from django.core.exceptions import ValidationError
+
+    from kunde.core.exceptions import PermissionDenied
+    from kunde.sales.services import lead_form_save
+
+    with pytest.raises(ValidationError) as error:
+        lead_form_save(actor=world.admin, key="k", name="K", allowed_origins="https://ok.example\nftp://files.example")
+    assert "ftp://files.example" in " ".join(error.value.message_dict["allowed_origins"])
+    with pytest.raises(PermissionDenied):
+        lead_form_save(actor=world.owner, key="k", name="K")
+    assert not LeadForm.objects.exists()
+    saved = lead_form_save(actor=world.admin, key="k", name="K", allowed_origins="https://[2001:db8::1]:8443")
+    changed = lead_form_save(actor=world.admin, lead_form=saved, key="k", name="Kontakt",
+                             allowed_origins="https://ok.example")
+    assert (changed.pk, changed.name, changed.origins) == (saved.pk, "Kontakt", ["https://ok.example"])

@@ -239,3 +239,80 @@ def test_pages_in_german(client, world, sales, deal):
     assert "Vertriebskennzahlen" in dashboard and "Abschlussquote" in dashboard
     detail = client.get(f"/deals/{deal.pk}/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Zu wenig Verlauf" in detail
+
+
+def test_reopen_and_lose_without_a_fitting_stage_say_so(client, world, sales):
+    """A pipeline without an open (or lost) stage gives a message on the deal's page, not a server error."""
+    from kunde.sales.services import deal_win, pipeline_create, stage_delete
+
+    pipeline = pipeline_create(actor=world.admin, name_en="Renewals")
+    deal = deal_create(actor=world.owner, title="Verlängerung", organisation=world.organisation, pipeline=pipeline)
+    deal = deal_win(actor=world.owner, deal=deal)
+    for stage in pipeline.stages.exclude(kind="won"):
+        stage_delete(actor=world.admin, stage=stage)
+    login(client, world.owner)
+    response = client.post(f"/deals/{deal.pk}/reopen/", follow=True)
+    assert response.status_code == 200 and "Reopen the deal into an open stage." in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.status == "won"
+    response = client.post(f"/deals/{deal.pk}/lose/", {"reason": sales.reason.pk}, follow=True)
+    assert response.status_code == 200 and "This pipeline has no lost stage." in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.status == "won"
+
+
+LEAD_FORM = {"op": "lead_form", "form-key": "messe", "form-name": "Messe", "form-campaign": "messe-2026",
+             "form-thank_you": "Danke!", "form-is_active": "on"}
+
+
+@pytest.mark.parametrize("origins", [
+    "https://www.topp-desk.de; script-src *",
+    "https://www.topp-desk.de/kontakt",
+    "javascript:alert(1)",
+    "https://*.topp-desk.de",
+    "'unsafe-inline'",
+    "https://user@topp-desk.de",
+    "topp-desk.de",
+])
+def test_settings_refuse_a_lead_form_origin_that_is_no_origin(client, world, origins):
+    response = login(client, world.admin).post("/sales/settings/", {**LEAD_FORM, "form-allowed_origins": origins})
+    assert response.status_code == 200
+    assert "Not a web origin" in response.content.decode()
+    assert not LeadForm.objects.exists()
+
+
+def test_settings_save_lead_forms_and_rules_through_the_audit_trail(client, world):
+    """Lead forms and scoring rules are written by services: normalised, and each change audited."""
+    from kunde.core.models import AuditEntry
+    from kunde.sales.models import ScoringRule
+
+    login(client, world.admin)
+    response = client.post("/sales/settings/", {
+        **LEAD_FORM, "form-owner": world.owner.pk,
+        "form-allowed_origins": "HTTPS://WWW.Topp-Desk.de/\nhttp://localhost:8080\nhttps://shop.topp-desk.de:443"})
+    assert response.status_code == 302, response.content.decode()
+    form = LeadForm.objects.get(key="messe")
+    assert form.allowed_origins == "https://www.topp-desk.de\nhttp://localhost:8080\nhttps://shop.topp-desk.de"
+    assert form.team == world.team_a
+    entry = AuditEntry.objects.get(object_type="sales.leadform", object_id=str(form.pk))
+    assert (entry.action, entry.actor) == ("create", world.admin)
+    page = client.get("/forms/lead/messe/")
+    assert ("frame-ancestors 'self' https://www.topp-desk.de http://localhost:8080 https://shop.topp-desk.de"
+            in page["Content-Security-Policy"])
+
+    client.post("/sales/settings/", {"op": "rule", "rule-field": "source", "rule-condition": "equals",
+                                     "rule-value": "web_form", "rule-points": "15"})
+    rule = ScoringRule.objects.get()
+    assert AuditEntry.objects.filter(object_type="sales.scoringrule", object_id=str(rule.pk), action="create",
+                                     actor=world.admin).exists()
+    client.post("/sales/settings/", {"op": "delete_rule", "rule": rule.pk})
+    assert not ScoringRule.objects.exists()
+    removed = AuditEntry.objects.get(object_type="sales.scoringrule", object_id=str(rule.pk), action="delete")
+    assert removed.changes["_extra"]["rule"]["points"] == 15
+
+
+def test_an_origin_stored_before_the_check_never_reaches_the_header(client, world):
+    LeadForm.objects.create(key="alt", name="Alt", allowed_origins="https://ok.example\nhttps://x.example; img-src *")
+    page = client.get("/forms/lead/alt/")
+    assert "frame-ancestors 'self' https://ok.example;" in page["Content-Security-Policy"] + ";"
+    assert "img-src *" not in page["Content-Security-Policy"]
