@@ -272,6 +272,15 @@ def test_external_id_of_a_deleted_person_fails_its_row_on_every_run(world, tmp_p
     assert ExternalReference.objects.filter(value="K-7").count() == 1
 
 
+def test_external_id_of_a_person_who_no_longer_exists_goes_to_the_new_person(world, tmp_path):
+    """An id left behind by a person removed from the database is free again, not a crash."""
+    first = run_file(world, tmp_path, b"Kundennummer,Name\nK-7,Anna Schmidt\n")
+    Person.all_objects.filter(pk=ImportChange.objects.get(run=first).object_id).delete()  # as an erasure would
+    again = run_file(world, tmp_path, b"Kundennummer,Name\nK-7,Anna Schmidt\n", name="again.csv")
+    assert again.counts == {"created": 1}
+    assert ExternalReference.objects.get(value="K-7").object_id == Person.objects.get(last_name="Schmidt").pk
+
+
 # --- matching without duplicates ----------------------------------------------------------------
 
 
