@@ -158,11 +158,12 @@ def inbound_process_pending(limit: int = 200) -> int:
                    .order_by("id").values_list("pk", flat=True)[:limit])
     processed = 0
     for pk in pending:
-        processed += _process(pk)
+        processed += inbound_process(pk)
     return processed
 
 
-def _process(pk: int) -> int:
+def inbound_process(pk: int) -> int:
+    """Hand one received message to its handler; 1 when it was processed, 0 otherwise."""
     with transaction.atomic():
         # The conditional update is the claim: a second worker finds the row no longer
         # "received" (PostgreSQL re-checks it after the first commits; SQLite serialises writers).
@@ -187,12 +188,13 @@ def _process(pk: int) -> int:
     return int(message.status == InboundMessage.Status.PROCESSED)
 
 
-def inbound_retry(message: InboundMessage) -> None:
-    """Hand a failed message to its handler again (after the cause was fixed)."""
+def inbound_retry(message: InboundMessage) -> bool:
+    """Hand a failed message to its handler again (after the cause was fixed); True if it went through."""
     if message.unparseable:
         raise ValueError("a message that could not be parsed cannot be handled")
     InboundMessage.objects.filter(pk=message.pk, status=InboundMessage.Status.FAILED).update(
         status=InboundMessage.Status.RECEIVED, error="")
+    return bool(inbound_process(message.pk))
 
 
 def poll_all() -> dict[str, int]:
