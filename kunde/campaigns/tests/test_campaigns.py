@@ -233,3 +233,17 @@ def test_delivery_and_bounce_events_count_in_the_results(world, template, consen
     on_mail_event("mail.message_sent", {"id": 99999})
     results = dispatch.campaign_results(campaign)
     assert (results["sent"], results["delivered"], results["bounced"]) == (3, 1, 1)
+
+
+def test_a_last_purchase_placeholder_does_not_fail_people_without_a_purchase(world, consent, outbox):
+    """`{{ last_purchase.product }}` outside an {% if %}: newcomers get the mail, with the line empty."""
+    template = template_create(actor=world.owner, name="T", subject_de="Neu für Sie",
+                               text_de="Zuletzt gekauft: {{ last_purchase.product }}.")
+    members = people(world, 2)
+    consent.allow(*members)
+    campaign = make_campaign(world, template, members)
+    dispatch.campaign_start(actor=world.owner, campaign=campaign)
+    dispatch.campaign_send_all(campaign.pk)
+    statuses = set(CampaignRecipient.objects.filter(campaign=campaign).values_list("status", flat=True))
+    assert statuses == {CampaignRecipient.Status.SENT}
+    assert {m["text"] for m in outbox.messages.values()} == {"Zuletzt gekauft: ."}

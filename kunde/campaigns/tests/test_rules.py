@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.test import override_settings
+from django.utils import timezone
 
 from kunde.activities.models import Activity
 from kunde.activities.services import contact_log
@@ -147,3 +148,69 @@ def test_detractor_rule_creates_a_task_for_the_owner(world, client):
                                                         "score": answer.score})
     assert [t.subject for t in tasks_for(world.person)] == ["Call back the unhappy customer"]
     assert RuleRun.objects.filter(rule=rule).count() == 1
+
+
+def test_a_rule_whose_segment_was_deleted_does_not_stop_the_other_rules(world):
+    """The periodic job notes the broken rule's problem and still serves every other rule."""
+    from kunde.audience.services import segment_create, segment_delete
+
+    segment = segment_create(actor=world.owner, name="Nord", definition={"person_ids": [world.person.pk]})
+    broken = rule_create(actor=world.owner, name="A broken", trigger="quarterly", segment_id=segment.pk,
+                         action="create_task", params={"subject": "Alt"})
+    working = rule_create(actor=world.owner, name="B working", trigger="quarterly",
+                          segment_definition={"person_ids": [world.person.pk]}, action="create_task",
+                          params={"subject": "Quartalsgespräch"})
+    segment_delete(actor=world.manager, segment=segment)
+    with time_machine.travel(Q4, tick=False):
+        assert rules.run_scheduled_rules() == 1
+    assert [t.subject for t in tasks_for(world.person)] == ["Quartalsgespräch"]
+    assert RuleRun.objects.filter(rule=working).count() == 1 and not RuleRun.objects.filter(rule=broken).exists()
+    broken.refresh_from_db()
+    assert broken.problem == (f"Not run for 2026-Q4: The segment #{segment.pk} does not exist or is not visible"
+                              " to owner.")
+    assert broken.problem_at == Q4
+
+
+def test_a_waiting_run_whose_segment_was_deleted_fails_once_with_the_reason(world):
+    """An "N days after" run whose rule's segment is gone fails (is not retried forever)."""
+    from kunde.audience.services import segment_create, segment_delete
+
+    segment = segment_create(actor=world.owner, name="Nord", definition={"person_ids": [world.person.pk]})
+    rule = rule_create(actor=world.owner, name="Later", trigger="after_event",
+                       event_type="activities.activity_recorded", delay_days=7, segment_id=segment.pk,
+                       action="create_task", params={"subject": "Nachfassen"})
+    entry = contact_log(actor=world.owner, channel="phone", subject="Call", person=world.person)
+    rules.handle_event("activities.activity_recorded", {"id": entry.pk})
+    segment_delete(actor=world.manager, segment=segment)
+    assert rules.run_due_rule_runs(now=timezone.now() + dt.timedelta(days=8)) == 1
+    run = RuleRun.objects.get(rule=rule)
+    assert run.status == "failed" and f"segment #{segment.pk} does not exist" in run.detail
+    assert rules.run_due_rule_runs(now=timezone.now() + dt.timedelta(days=9)) == 0
+    with pytest.raises(ValidationError, match=f"#{segment.pk}"):
+        rules.dry_run(rule, actor=world.owner)
+
+
+def test_event_rule_leaves_people_its_creator_may_not_see_alone(world):
+    """Another team's rule does not act on this team's customer; the run says why."""
+    rule = rule_create(actor=world.other_team, name="Tag", trigger="event", event_type="activities.activity_recorded",
+                       action="add_tag", params={"tag": "fremd"})
+    entry = contact_log(actor=world.owner, channel="phone", subject="Call", person=world.person)
+    rules.handle_event("activities.activity_recorded", {"id": entry.pk})
+    run = RuleRun.objects.get(rule=rule)
+    assert run.status == "skipped" and run.detail == "The rule's creator other may not see this person."
+    assert not world.person.tags.filter(name="fremd").exists()
+
+
+def test_a_template_that_cannot_be_filled_in_fails_the_run_instead_of_retrying(world, consent, outbox):
+    template = template_create(actor=world.owner, name="T", subject_de="Hallo {{ person.first_name|round }}",
+                               text_de="x")
+    rule = rule_create(actor=world.owner, name="Mail", trigger="after_event",
+                       event_type="activities.activity_recorded", delay_days=1, action="send_template",
+                       params={"template_id": template.pk})
+    consent.allow(world.person)
+    entry = contact_log(actor=world.owner, channel="phone", subject="Call", person=world.person)
+    rules.handle_event("activities.activity_recorded", {"id": entry.pk})
+    assert rules.run_due_rule_runs(now=timezone.now() + dt.timedelta(days=2)) == 1
+    run = RuleRun.objects.get(rule=rule)
+    assert run.status == "failed" and "could not be filled in" in run.detail
+    assert outbox.messages == {}

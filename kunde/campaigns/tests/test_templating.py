@@ -123,3 +123,44 @@ def test_context_holds_plain_values_only(world):
 
     assert plain(context)
     assert context["person"]["last_name"] == "Müller"
+
+
+MISSING = """Hallo {{ person.first_name }}!
+Zuletzt: {{ last_purchase.product }} / {{ purchases[0].category }} / {{ last_interest.topic_name|upper }}.
+{% if last_purchase.amount > 100 %}Danke für Ihre Treue.{% else %}Willkommen.{% endif %}
+{{ last_purchase.product|default("unsere Neuheiten") }} {{ last_purchase.amount|round }}{{ last_purchase.amount+1 }}"""
+
+
+def test_missing_optional_data_renders_empty_for_people_without_it(world):
+    """Placeholders of a purchase or interest outside an {% if %} are empty for a new customer."""
+    assert template_errors(MISSING) == []
+    template = template_create(actor=world.owner, name="T", subject_de="{{ last_purchase.product }} für Sie",
+                               text_de=MISSING, html_de="<p>{{ last_interest.topic }}</p>" + MISSING)
+    newcomer = make_person(world.owner, first_name="Nina", last_name="Neu")
+    rendered = render_for(template, newcomer)
+    assert rendered.subject == "für Sie"
+    assert rendered.text == "Hallo Nina!\nZuletzt:  /  / .\nWillkommen.unsere Neuheiten "
+    assert rendered.html.startswith("<p></p>Hallo Nina!")
+
+
+def test_a_template_that_cannot_be_filled_in_is_a_clear_error_in_the_preview(client, world):
+    """The preview names the problem (API 422, page message), it never crashes."""
+    from kunde.core.testing.api import client_for
+
+    template = template_create(actor=world.owner, name="T", subject_de="Hallo {{ person.first_name|round }}",
+                               text_de="x", html_de="<p>{{ person.first_name|round }}</p>")
+    response = client_for(world, "owner").get(f"/templates/{template.pk}/preview/{world.person.pk}")
+    assert response.status_code == 422 and "could not be filled in" in str(response.json())
+    client.force_login(world.owner)
+    page = client.get(f"/campaigns/templates/{template.pk}/preview", {"person": world.person.pk})
+    assert page.status_code == 200
+    assert "The template cannot be shown as Jürgen Müller would get it" in page.content.decode()
+    html = client.get(f"/campaigns/templates/{template.pk}/preview/{world.person.pk}/html")
+    assert html.status_code == 422 and "could not be filled in" in html.content.decode()
+
+
+def test_the_sandbox_still_refuses_unsafe_attributes_at_render_time():
+    from kunde.campaigns.templating import TemplateRenderError, render
+
+    with pytest.raises(TemplateRenderError, match="unsafe"):
+        render("{{ person.__class__ }}", {"person": {}})

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from kunde.campaigns.models import EmailTemplate, Rule, Survey
+from kunde.campaigns.models import Campaign, EmailTemplate, Rule, Survey
 from kunde.campaigns.services import campaign_create, template_create
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +92,40 @@ def test_html_preview_is_a_sandboxed_document(client, world):
     response = client.get(reverse("campaigns:template_preview_html", args=[template.pk, world.person.pk]))
     assert response.status_code == 200 and b"<p>J\xc3\xbcrgen</p>" in response.content
     assert response["Content-Security-Policy"].startswith("sandbox; default-src 'none'")
+
+
+def test_campaign_form_offers_only_segments_the_user_may_see(client, world):
+    """Another team's segment is neither listed nor accepted (a form error, no campaign)."""
+    from kunde.audience.services import segment_create
+
+    template = template_create(actor=world.owner, name="T", subject_de="Hallo", text_de="x")
+    segment = segment_create(actor=world.owner, name="Nord-Stammkunden", definition={"person_ids": [world.person.pk]})
+    client.force_login(world.other_team)
+    url = reverse("campaigns:campaign_new")
+    assert "Nord-Stammkunden" not in client.get(url).content.decode()
+    response = client.post(url, {"name": "C", "template": template.pk, "segment_id": segment.pk,
+                                 "segment_definition": "{}", "purpose": "offers", "channel": "email", "cost": "0",
+                                 "conversion_window_days": 14})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not Campaign.objects.exists()
+    client.force_login(world.teammate)
+    assert "Nord-Stammkunden" in client.get(url).content.decode()
+
+
+def test_survey_report_refuses_an_invisible_segment_and_start_reports_a_deleted_one(client, world, consent):
+    from kunde.audience.services import segment_create, segment_delete
+
+    survey = Survey.objects.create(name="NPS", question_de="Wie?")
+    segment = segment_create(actor=world.owner, name="Nord", definition={"person_ids": [world.person.pk]})
+    client.force_login(world.other_team)
+    page = client.get(reverse("campaigns:survey_report", args=[survey.pk]), {"segment": segment.pk})
+    assert page.status_code == 200 and "Select a valid choice" in page.content.decode()
+    assert 'id="nps-report"' not in page.content.decode()
+    template = template_create(actor=world.owner, name="T", subject_de="Hallo", text_de="x")
+    campaign = campaign_create(actor=world.owner, name="C", template=template, segment_id=segment.pk)
+    segment_delete(actor=world.manager, segment=segment)
+    client.force_login(world.owner)
+    response = client.post(reverse("campaigns:campaign_start", args=[campaign.pk]), follow=True)
+    assert response.status_code == 200
+    assert f"The segment #{segment.pk} does not exist or is not visible to owner." in response.content.decode()
+    assert Campaign.objects.get().status == Campaign.Status.DRAFT
