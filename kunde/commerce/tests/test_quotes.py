@@ -279,6 +279,8 @@ def test_the_revise_form_and_the_api_answer_a_wrong_discount_clearly(world, quot
     api = client_for(world, "owner")
     assert api.post(f"/quotes/{revision.pk}/revise", {"discount_percent": "101"}).status_code == 422
     assert Quote.objects.count() == 2
+    again = api.post(f"/quotes/{revision.pk}/revise", "")  # no body: same discount and lines
+    assert again.status_code == 201 and again.json()["discount_percent"] == "4.50"
 
 
 @pytest.mark.parametrize(("who", "status"), [("anonymous", 401), ("read_only", 403), ("teammate", 403),
