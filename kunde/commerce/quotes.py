@@ -257,6 +257,9 @@ def quote_send(*, actor: User | None, quote: Quote, to: str = "") -> Quote:
     current = lock(quote)
     if current.status not in {Quote.Status.DRAFT, Quote.Status.SENT}:
         raise ValidationError({"status": [_("Only a draft or sent quote can be sent.")]})
+    if current.valid_until < timezone.localdate():
+        # Its link would only say "expired": the customer needs a new revision instead.
+        raise ValidationError({"valid_until": [_("This quote has expired; make a new revision and send that.")]})
     address = to.strip() or _recipient(current)
     if not address:
         raise ValidationError({"to": [_("The customer has no e-mail address; give one.")]})

@@ -467,6 +467,15 @@ def deal_delete(*, actor: User | None, deal: Deal) -> Deal:
 # --- configuration (administrators) -------------------------------------------------
 
 
+def _audit_config(actor: User | None, instance: Any, before: dict[str, Any] | None) -> None:
+    """The audit entry of a saved configuration row: created (no `before`) or changed."""
+    if before is None:
+        audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=instance, after=snapshot(instance))
+    else:
+        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=instance, before=before,
+                     after=snapshot(instance))
+
+
 @transaction.atomic
 def exchange_rate_set(*, actor: User | None, currency: str, rate: Decimal, valid_from: dt.date) -> ExchangeRate:
     """Store (or replace) the rate of `currency` valid from `valid_from`."""
@@ -474,9 +483,11 @@ def exchange_rate_set(*, actor: User | None, currency: str, rate: Decimal, valid
     code = currency.strip().upper()
     existing = ExchangeRate.objects.filter(currency=code, valid_from=valid_from).first()
     instance = existing or ExchangeRate(currency=code, valid_from=valid_from)
+    before = snapshot(instance) if existing else None
     instance.rate = Decimal(rate)
     instance.full_clean()
     instance.save()
+    _audit_config(actor, instance, before)
     return instance
 
 
@@ -490,6 +501,7 @@ def pipeline_create(*, actor: User | None, name_en: str, name_de: str = "", is_d
     pipeline = Pipeline(name_en=name_en.strip(), name_de=name_de.strip(), is_default=is_default, position=position)
     pipeline.full_clean()
     pipeline.save()
+    _audit_config(actor, pipeline, None)
     Stage.objects.create(pipeline=pipeline, name_en="Open", name_de="Offen", position=10, probability=20)
     Stage.objects.create(
         pipeline=pipeline, name_en="Won", name_de="Gewonnen", position=900, probability=100, kind=StageKind.WON
@@ -514,11 +526,13 @@ def stage_save(
     kind: str = StageKind.OPEN,
 ) -> Stage:
     require_admin(actor)
+    before = snapshot(stage) if stage is not None else None
     stage = stage or Stage(pipeline=pipeline)
     stage.name_en, stage.name_de, stage.position = name_en.strip(), name_de.strip(), position
     stage.probability, stage.rotting_days, stage.kind = probability, rotting_days, kind
     stage.full_clean()
     stage.save()
+    _audit_config(actor, stage, before)
     return stage
 
 
@@ -730,6 +744,7 @@ def lost_reason_create(*, actor: User | None, key: str, label_en: str, label_de:
     reason = LostReason(key=key.strip(), label_en=label_en.strip(), label_de=label_de.strip(), position=position)
     reason.full_clean()
     reason.save()
+    _audit_config(actor, reason, None)
     return reason
 
 
@@ -737,12 +752,14 @@ def lost_reason_create(*, actor: User | None, key: str, label_en: str, label_de:
 def pipeline_update(*, actor: User | None, pipeline: Pipeline, name_en: str, name_de: str = "",
                     is_default: bool = False) -> Pipeline:
     require_admin(actor)
+    before = snapshot(pipeline)
     if is_default and not pipeline.is_default:
         Pipeline.objects.filter(is_default=True).update(is_default=False)
     pipeline.name_en, pipeline.name_de = name_en.strip(), name_de.strip()
     pipeline.is_default = is_default or pipeline.is_default
     pipeline.full_clean()
     pipeline.save()
+    _audit_config(actor, pipeline, before)
     return pipeline
 
 
@@ -753,6 +770,7 @@ def stage_delete(*, actor: User | None, stage: Stage) -> None:
     if Deal.all_objects.filter(stage=stage).exists():
         raise ValidationError({"stage": _("Move the deals of this stage first.")})
     StageVisit.objects.filter(stage=stage).delete()
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=stage, extra={"stage": snapshot(stage)})
     stage.delete()
 
 
@@ -781,11 +799,7 @@ def lead_form_save(
     instance.allowed_origins, instance.thank_you, instance.is_active = allowed_origins, thank_you.strip(), is_active
     instance.full_clean()
     instance.save()
-    if before is None:
-        audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=instance, after=snapshot(instance))
-    else:
-        audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=instance, before=before,
-                     after=snapshot(instance))
+    _audit_config(actor, instance, before)
     return instance
 
 
@@ -798,7 +812,7 @@ def scoring_rule_create(
     rule = ScoringRule(field=field, condition=condition, value=value.strip(), points=points, is_active=is_active)
     rule.full_clean()
     rule.save()
-    audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=rule, after=snapshot(rule))
+    _audit_config(actor, rule, None)
     return rule
 
 

@@ -293,3 +293,14 @@ def test_revise_quote_matrix(world, quote, who, status):
     quote.refresh_from_db()
     assert quote.status == ("superseded" if status == 201 else "draft")
     assert Quote.objects.count() == (2 if status == 201 else 1)
+
+
+def test_an_expired_quote_is_not_sent_again(world, quote, smtp_server):
+    """Its link would only say "expired": sending it is refused, and no e-mail or history entry follows."""
+    from django.core.exceptions import ValidationError
+
+    quote_send(actor=world.owner, quote=quote)
+    with time_machine.travel(dt.date.today() + dt.timedelta(days=31)), pytest.raises(ValidationError) as error:
+        quote_send(actor=world.owner, quote=quote)
+    assert "valid_until" in error.value.message_dict
+    assert outbox_send_due() == 1 and Activity.objects.filter(kind="commerce.quote_sent").count() == 1

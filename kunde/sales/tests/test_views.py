@@ -316,3 +316,22 @@ def test_an_origin_stored_before_the_check_never_reaches_the_header(client, worl
     page = client.get("/forms/lead/alt/")
     assert "frame-ancestors 'self' https://ok.example;" in page["Content-Security-Policy"] + ";"
     assert "img-src *" not in page["Content-Security-Policy"]
+
+
+def test_sales_configuration_changes_are_audited(client, world, sales):
+    from kunde.core.models import AuditEntry
+    from kunde.sales.models import ExchangeRate, Pipeline
+
+    login(client, world.admin)
+    for rate in ("1.05", "1.07"):
+        client.post("/sales/settings/", {"op": "rate", "rate-currency": "chf", "rate-rate": rate,
+                                         "rate-valid_from": "2026-01-01"})
+    stored = ExchangeRate.objects.get(currency="CHF")
+    entries = list(AuditEntry.objects.filter(object_type="sales.exchangerate", object_id=str(stored.pk))
+                   .order_by("id").values_list("action", flat=True))
+    assert entries == ["create", "update"] and stored.rate == Decimal("1.07")
+    client.post("/sales/settings/pipelines/new/", {"op": "pipeline", "pipeline-name_en": "Renewals",
+                                                   "pipeline-name_de": "Verlängerungen"})
+    renewals = Pipeline.objects.get(name_en="Renewals")
+    assert AuditEntry.objects.filter(object_type="sales.pipeline", object_id=str(renewals.pk), action="create",
+                                     actor=world.admin).exists()
