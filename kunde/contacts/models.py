@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -224,6 +225,9 @@ class EmailAddress(ContactPoint):
         verbose_name = _("e-mail address")
         verbose_name_plural = _("e-mail addresses")
         ordering = ["-is_primary", "id"]
+        # Addresses keep the case they were given in; lookups by address (incoming mail, imports,
+        # the portal) compare lower-cased: `kunde.contacts.selectors.email_addresses_matching`.
+        indexes = [models.Index(Lower("email"), name="email_lower_idx")]
 
     def __str__(self) -> str:
         return self.email

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 
 from kunde.accounts.models import User
 from kunde.contacts.filters import OrganisationFilter, PersonFilter
-from kunde.contacts.models import Employment, Organisation, Person
+from kunde.contacts.models import EmailAddress, Employment, Organisation, Person
 from kunde.core.pagination import Page, keyset_page, page_size
 from kunde.core.permissions import Action, scope_branches
 
@@ -145,3 +146,9 @@ def organisation_people(user: User, organisation: Organisation, *, current_only:
     if current_only:
         employments = employments.current()
     return list(employments.select_related("person").order_by("-is_primary_contact", "person__last_name", "id"))
+
+
+def email_addresses_matching(address: str) -> QuerySet[EmailAddress]:
+    """Every stored row of this e-mail address, whatever its case (unscoped: the callers are
+    system paths such as incoming mail and the portal sign-in; they scope what they show)."""
+    return EmailAddress.objects.annotate(email_lower=Lower("email")).filter(email_lower=address.strip().lower())

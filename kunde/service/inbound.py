@@ -15,7 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kunde.contacts.models import EmailAddress, Person
+from kunde.contacts.models import Person
+from kunde.contacts.selectors import email_addresses_matching
 from kunde.service.models import Ticket, TicketMessage
 
 TOKEN = re.compile(r"\[#(T-\d+)\]")
@@ -70,7 +71,7 @@ def _is_customer_of(person: Person, ticket: Ticket) -> bool:
 def sender_person(address: str, display_name: str = "") -> Person:
     """The person with this e-mail address, or a new one tagged "needs review"."""
     address = address.strip().lower()
-    hit = (EmailAddress.objects.filter(email__iexact=address, person__isnull=False, person__deleted_at__isnull=True)
+    hit = (email_addresses_matching(address).filter(person__isnull=False, person__deleted_at__isnull=True)
            .select_related("person").order_by("-is_primary", "id").first())
     if hit is not None and hit.person is not None:
         return hit.person

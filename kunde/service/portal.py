@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from kunde.contacts.models import EmailAddress, Employment, Person
+from kunde.contacts.models import Employment, Person
+from kunde.contacts.selectors import email_addresses_matching
 from kunde.core.links import LinkError, make_token, read_token
 from kunde.service.models import Ticket, UsedToken
 
@@ -58,7 +59,7 @@ def send_magic_link(email: str) -> None:
     if not _allowed(email):
         return
 
-    hit = (EmailAddress.objects.filter(email__iexact=email.strip(), person__isnull=False,
+    hit = (email_addresses_matching(email).filter(person__isnull=False,
                                        person__deleted_at__isnull=True).select_related("person").first())
     if hit is None or hit.person is None:
         return
