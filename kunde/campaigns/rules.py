@@ -150,7 +150,7 @@ def fire(rule: Rule, person: Person, occasion: str, data: dict[str, Any] | None 
 def perform(run: RuleRun) -> RuleRun:
     """Check the conditions now and do the action; the run records what happened."""
     with transaction.atomic():
-        run = RuleRun.objects.select_for_update().select_related("rule__created_by", "person").get(pk=run.pk)
+        run = RuleRun.objects.select_for_update().select_related("rule", "person").get(pk=run.pk)
         if run.status != Status.PENDING:
             return run
         status, detail = _perform_checked(run)
