@@ -102,6 +102,13 @@ def _owner_and_team(actor: User | None, deal: Any, customer: Organisation | Pers
     return owner, team
 
 
+def _other_customer(deal: Any, person: Person | None, organisation: Organisation | None) -> bool:
+    """Whether the quote's customer is not the deal's (another contact person of the deal's company is)."""
+    if deal.organisation_id is not None:
+        return organisation is not None and organisation.pk != deal.organisation_id
+    return person is not None and deal.person_id is not None and person.pk != deal.person_id
+
+
 def quote_totals(quote: Quote) -> QuoteTotals:
     lines = [(line.net_amount, line.vat_rate) for line in quote.lines.all()]
     sums = discounted_totals(lines, quote.discount_percent)
@@ -145,8 +152,7 @@ def quote_create(*, actor: User | None, lines: Sequence[dict[str, Any]], person:
         # The customer's acceptance wins the deal: only who may change the deal may quote for it.
         if actor is not None and not user_can(actor, Action.CHANGE, deal):
             errors["deal"] = [_("You may not change this deal, so you cannot make a quote for it.")]
-        elif (person is not None and deal.person_id not in (None, person.pk)) or (
-                organisation is not None and deal.organisation_id not in (None, organisation.pk)):
+        elif _other_customer(deal, person, organisation):
             errors["deal"] = [_("The deal belongs to another customer.")]
     discount = _discount(discount_percent, errors)
     today = timezone.localdate()
@@ -237,10 +243,14 @@ def _send_key(quote: Quote) -> str:
     """
     from kunde.mail.models import OutboundMessage
 
-    earlier = OutboundMessage.objects.filter(related_type="commerce.quote", related_id=str(quote.pk),
-                                             purpose="quote").count()
-    key = f"quote:{quote.pk}:sent:{quote.revision}"
-    return key if earlier == 0 else f"{key}:{earlier + 1}"
+    base = f"quote:{quote.pk}:sent:{quote.revision}"
+    count = OutboundMessage.objects.filter(related_type="commerce.quote", related_id=str(quote.pk),
+                                           purpose="quote").count()
+    key = base if count == 0 else f"{base}:{count + 1}"
+    while OutboundMessage.objects.filter(dedupe_key=key).exists():  # an earlier message was removed
+        count += 1
+        key = f"{base}:{count + 1}"
+    return key
 
 
 @transaction.atomic

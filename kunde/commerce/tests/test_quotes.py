@@ -218,12 +218,17 @@ def test_a_quote_for_a_deal_needs_leave_to_change_the_deal(world, deal, who, sta
 def test_a_quote_for_a_deal_of_another_customer_is_refused(world, deal):
     from django.core.exceptions import ValidationError
 
-    from kunde.core.testing.factories import make_organisation
+    from kunde.core.testing.factories import make_organisation, make_person
 
     other = make_organisation(world.owner, name="Fremd")
     with pytest.raises(ValidationError) as error:
         quote_create(actor=world.owner, deal=deal, organisation=other, lines=[{"sku": "TD-ST-01"}])
-    assert "deal" in error.value.message_dict
+    assert "deal" in error.value.message_dict and not Quote.objects.filter(organisation=other).exists()
+    # Another contact person of the deal's company may get the quote.
+    colleague = make_person(world.owner, first_name="Gerda", last_name="Glas", organisation=world.organisation)
+    made = quote_create(actor=world.owner, deal=deal, organisation=world.organisation, person=colleague,
+                        lines=[{"sku": "TD-ST-01"}])
+    assert (made.deal, made.person) == (deal, colleague)
 
 
 def test_sending_again_really_sends_again(world, quote, smtp_server):
