@@ -566,17 +566,19 @@ def sales_settings(request: HttpRequest) -> HttpResponse:
 
     _require_admin(request)
     user = actor(request)
-    lead_form = LeadFormSettingsForm(prefix="form")
+    edit_id = request.POST.get("lead_form_id") or request.GET.get("edit_form") or ""
+    editing = LeadForm.objects.filter(pk=edit_id).first() if edit_id.isdigit() else None
+    lead_form = LeadFormSettingsForm(prefix="form", instance=editing or LeadForm())
     rule_form = ScoringRuleForm(prefix="rule")
     rate_form = ExchangeRateForm(prefix="rate", initial={"valid_from": dt.date.today()})
     reason_form = LostReasonForm(prefix="reason")
     if request.method == "POST":
         op = request.POST.get("op")
         if op == "lead_form":
-            lead_form = LeadFormSettingsForm(request.POST, prefix="form")
+            lead_form = LeadFormSettingsForm(request.POST, prefix="form", instance=editing or LeadForm())
             if lead_form.is_valid():
                 try:
-                    services.lead_form_save(actor=user, **lead_form.cleaned_data)
+                    services.lead_form_save(actor=user, lead_form=editing, **lead_form.cleaned_data)
                 except ValidationError as exc:
                     apply_validation_error(lead_form, exc)
                 else:
@@ -623,7 +625,8 @@ def sales_settings(request: HttpRequest) -> HttpResponse:
     for item in forms_list:
         item.embed_url = request.build_absolute_uri(reverse("sales:public_lead_form", args=[item.key]))  # type: ignore[attr-defined]
     return render(request, "sales/settings.html", {
-        "lead_forms": forms_list, "lead_form": lead_form, "rule_form": rule_form, "rate_form": rate_form,
+        "lead_forms": forms_list, "lead_form": lead_form, "editing": editing, "rule_form": rule_form,
+        "rate_form": rate_form,
         "rules": list(ScoringRule.objects.all()), "rates": list(ExchangeRate.objects.all()[:50]),
         "model": learned_model(), "pipelines": selectors.pipelines(), "reason_form": reason_form,
         "reasons": selectors.lost_reasons(),

@@ -335,3 +335,26 @@ def test_sales_configuration_changes_are_audited(client, world, sales):
     renewals = Pipeline.objects.get(name_en="Renewals")
     assert AuditEntry.objects.filter(object_type="sales.pipeline", object_id=str(renewals.pk), action="create",
                                      actor=world.admin).exists()
+
+
+def test_settings_edit_a_lead_form_with_an_audited_change(client, world, form):
+    from kunde.core.models import AuditEntry
+
+    login(client, world.admin)
+    page = client.get(f"/sales/settings/?edit_form={form.pk}").content.decode()
+    editor = page.split('id="lead-form-editor"')[1]
+    assert "Edit web form" in editor and "https://www.topp-desk.de</textarea>" in editor
+    response = client.post("/sales/settings/", {
+        **LEAD_FORM, "lead_form_id": form.pk, "form-key": "kontakt", "form-name": "Kontakt",
+        "form-allowed_origins": "https://www.topp-desk.de\nhttps://shop.topp-desk.de"})
+    assert response.status_code == 302
+    form.refresh_from_db()
+    assert form.origins == ["https://www.topp-desk.de", "https://shop.topp-desk.de"] and LeadForm.objects.count() == 1
+    entry = AuditEntry.objects.get(object_type="sales.leadform", object_id=str(form.pk), action="update")
+    assert entry.changes["allowed_origins"] == ["https://www.topp-desk.de",
+                                                "https://www.topp-desk.de\nhttps://shop.topp-desk.de"]
+    bad = client.post("/sales/settings/", {**LEAD_FORM, "lead_form_id": form.pk, "form-key": "kontakt",
+                                           "form-name": "Kontakt", "form-allowed_origins": "https://x.example/pfad"})
+    assert bad.status_code == 200 and "Not a web origin" in bad.content.decode()
+    form.refresh_from_db()
+    assert form.origins == ["https://www.topp-desk.de", "https://shop.topp-desk.de"]
