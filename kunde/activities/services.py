@@ -25,7 +25,7 @@ from kunde.core.events import emit_on_commit
 from kunde.core.exceptions import PermissionDenied
 from kunde.core.models import AuditEntry
 from kunde.core.permissions import Action, user_can
-from kunde.core.services import record_update, require_permission
+from kunde.core.services import record_update, require_permission, validate
 
 
 class ActivityEvent:
@@ -96,7 +96,7 @@ def activity_record(
     if related is not None:
         activity.related_type = ContentType.objects.get_for_model(related)
         activity.related_id = str(related.pk)
-    activity.full_clean()
+    validate(activity)
     activity.save()
     people = [p for p in participant_people if p != person]
     if people:

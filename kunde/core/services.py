@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -49,10 +50,36 @@ def lock(instance: M) -> M:
     return manager.select_for_update().get(pk=instance.pk)
 
 
+def validate(instance: models.Model) -> None:
+    """`full_clean`, except that a foreign key the caller set to a model instance is not looked
+    up again (Django's check costs a query per key; the database's foreign key still holds).
+    Errors are collected as `full_clean` collects them."""
+    given = {field.name for field in instance._meta.concrete_fields
+             if isinstance(field, models.ForeignKey) and getattr(instance, field.attname) is not None
+             and field.is_cached(instance)}
+    errors: dict[str, Any] = {}
+    try:
+        instance.clean_fields(exclude=given)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    try:
+        instance.clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    failed = set(errors)  # as in full_clean: no uniqueness checks on fields already in error
+    for check in (instance.validate_unique, instance.validate_constraints):
+        try:
+            check(exclude=failed)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
 def record_create(*, actor: Any, instance: M, event: str) -> M:
     """Validate and insert `instance`, audit it and queue `event`."""
     require_create(actor)
-    instance.full_clean()
+    validate(instance)
     instance.save(force_insert=True)
     audit_record(actor=actor, action=AuditEntry.Action.CREATE, instance=instance, after=snapshot(instance))
     emit_on_commit(event, id=instance.pk)
@@ -83,7 +110,7 @@ def record_update(
     before = snapshot(current)
     for name, value in changes.items():
         setattr(current, name, value)
-    current.full_clean()
+    validate(current)
     current.version += 1
     current.save()
     after = snapshot(current)
