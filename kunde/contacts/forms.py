@@ -86,6 +86,29 @@ class PersonMultipleChoiceField(LimitedChoiceMixin, forms.ModelMultipleChoiceFie
     """Pick visible people (options limited to the relevant ones)."""
 
 
+class PersonChoiceField(LimitedChoiceMixin, forms.ModelChoiceField):
+    """Pick one visible person (options: the people of the organisation, and the current one)."""
+
+
+def offer_customer_choices(form: forms.BaseForm, organisations: QuerySet[Organisation],
+                           people: QuerySet[Person]) -> None:
+    """Fill a form's `organisation` and `person` pickers (deals, tickets, …): validation over the
+    visible records, options the chosen ones plus the organisation's current people."""
+    org_field: Any = form.fields["organisation"]
+    person_field: Any = form.fields["person"]
+    org_field.queryset, person_field.queryset = organisations, people
+    raw_org = form.data.get("organisation") if form.is_bound else form.initial.get("organisation")
+    raw_person = form.data.get("person") if form.is_bound else form.initial.get("person")
+    org = organisations.filter(pk=int(str(raw_org))).first() if str(raw_org or "").isdigit() else None
+    person = people.filter(pk=int(str(raw_person))).first() if str(raw_person or "").isdigit() else None
+    org_field.offer([], selected=[org] if org else [])
+    colleagues = []
+    if org is not None:
+        colleagues = list(people.filter(pk__in=Employment.objects.current().filter(organisation=org)
+                                        .values("person_id"))[:50])
+    person_field.offer(colleagues, selected=[person] if person else [])
+
+
 def custom_form_field(definition: CustomFieldDefinition) -> forms.Field:
     """The form field that edits one custom field definition."""
     common: dict[str, Any] = {"label": definition.label, "required": definition.required}

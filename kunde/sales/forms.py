@@ -9,14 +9,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kunde.accounts.models import User
-from kunde.contacts.forms import DATE_WIDGET, LimitedChoiceMixin, OrganisationChoiceField, assignable_users
-from kunde.contacts.models import Employment, Organisation, Person
+from kunde.contacts.forms import (
+    DATE_WIDGET,
+    OrganisationChoiceField,
+    PersonChoiceField,
+    assignable_users,
+    offer_customer_choices,
+)
+from kunde.contacts.models import Organisation, Person
 from kunde.core.views.ui import KundeForm, KundeModelForm
 from kunde.sales.models import Deal, Lead, LeadForm, LeadSource, LostReason, Pipeline, ScoringRule, StageKind
-
-
-class PersonChoiceField(LimitedChoiceMixin, forms.ModelChoiceField):
-    """Pick one visible person (options: the people of the organisation, and the current one)."""
 
 
 class DealForm(KundeModelForm):
@@ -39,20 +41,7 @@ class DealForm(KundeModelForm):
         super().__init__(*args, **kwargs)
         record: Deal | None = self.instance if self.instance.pk else None
         self.fields["owner"].queryset = assignable_users(actor, keep=record.owner_id if record else None)  # type: ignore[attr-defined]
-        org_field: Any = self.fields["organisation"]
-        org_field.queryset = organisations
-        person_field: Any = self.fields["person"]
-        person_field.queryset = people
-        raw_org = self.data.get("organisation") if self.is_bound else self.initial.get("organisation")
-        raw_person = self.data.get("person") if self.is_bound else self.initial.get("person")
-        org = organisations.filter(pk=raw_org).first() if str(raw_org or "").isdigit() else None
-        person = people.filter(pk=raw_person).first() if str(raw_person or "").isdigit() else None
-        org_field.offer([], selected=[org] if org else [])
-        colleagues = []
-        if org is not None:
-            colleagues = list(people.filter(pk__in=Employment.objects.current().filter(organisation=org)
-                                            .values("person_id"))[:50])
-        person_field.offer(colleagues, selected=[person] if person else [])
+        offer_customer_choices(self, organisations, people)
         self.fields["probability"].required = False
         if record is None:
             self.fields.pop("version")

@@ -9,14 +9,16 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kunde.accounts.models import Team, User
-from kunde.contacts.forms import DATE_WIDGET, LimitedChoiceMixin, OrganisationChoiceField, assignable_users
-from kunde.contacts.models import Employment, Organisation, Person
+from kunde.contacts.forms import (
+    DATE_WIDGET,
+    OrganisationChoiceField,
+    PersonChoiceField,
+    assignable_users,
+    offer_customer_choices,
+)
+from kunde.contacts.models import Organisation, Person
 from kunde.core.views.ui import KundeModelForm
 from kunde.service.models import Ticket, TicketCategory
-
-
-class PersonChoiceField(LimitedChoiceMixin, forms.ModelChoiceField):
-    """One visible person (options: the organisation's people, and the current one)."""
 
 
 class TicketForm(KundeModelForm):
@@ -41,19 +43,7 @@ class TicketForm(KundeModelForm):
         super().__init__(*args, **kwargs)
         ticket: Ticket | None = self.instance if self.instance.pk else None
         self.fields["owner"].queryset = assignable_users(actor, keep=ticket.owner_id if ticket else None)  # type: ignore[attr-defined]
-        org_field: Any = self.fields["organisation"]
-        person_field: Any = self.fields["person"]
-        org_field.queryset, person_field.queryset = organisations, people
-        raw_org = self.data.get("organisation") if self.is_bound else self.initial.get("organisation")
-        raw_person = self.data.get("person") if self.is_bound else self.initial.get("person")
-        org = organisations.filter(pk=int(str(raw_org))).first() if str(raw_org or "").isdigit() else None
-        person = people.filter(pk=int(str(raw_person))).first() if str(raw_person or "").isdigit() else None
-        org_field.offer([], selected=[org] if org else [])
-        colleagues = []
-        if org is not None:
-            colleagues = list(people.filter(pk__in=Employment.objects.current().filter(organisation=org)
-                                            .values("person_id"))[:50])
-        person_field.offer(colleagues, selected=[person] if person else [])
+        offer_customer_choices(self, organisations, people)
         if ticket is None:
             self.fields.pop("version")
             self.initial.setdefault("team", actor.primary_team.pk if actor.primary_team else None)
