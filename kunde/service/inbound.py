@@ -1,9 +1,9 @@
 """Inbound e-mail for the service desk: thread onto a ticket or open a new one.
 
-Registered with `kunde.mail.inbound.register_handler("service", handle_inbound)` once
-the mail app provides it. The handler reads the parsed message's attributes defensively
-(the names below are the mail contract's: sender, subject, text, html, message_id,
-in_reply_to, references, attachments).
+The handler of the mailbox purpose "service" (`kunde.mail.inbound.register_handler`). It reads
+a `kunde.mail.models.InboundMessage` — or, in unit tests, anything with the same attributes:
+from_address, from_name, subject, text, html, message_id, in_reply_to, references,
+attachments, pk.
 """
 
 from __future__ import annotations
@@ -21,14 +21,6 @@ from kunde.service.models import Ticket, TicketMessage
 
 TOKEN = re.compile(r"\[#(T-\d+)\]")
 NEEDS_REVIEW = "needs review"
-
-
-def _attr(message: Any, *names: str, default: Any = "") -> Any:
-    for name in names:
-        value = getattr(message, name, None)
-        if value not in (None, ""):
-            return value
-    return default
 
 
 def _ids(value: Any) -> list[str]:
@@ -86,19 +78,18 @@ def sender_person(address: str, display_name: str = "") -> Person:
 def handle_inbound(message: Any) -> Ticket:
     from kunde.service.services import ticket_create, ticket_receive
 
-    sender_name, sender = parseaddr(str(_attr(message, "from_address", "sender", "from_email")))
-    sender_name = _attr(message, "from_name", default=sender_name)
-    subject = str(_attr(message, "subject", default="")) or _("(no subject)")
-    text = str(_attr(message, "text", "body_text", default=""))
-    html = str(_attr(message, "html", "body_html", default=""))
-    message_id = str(_attr(message, "message_id", default=""))
-    in_reply_to = _ids(_attr(message, "in_reply_to", default=""))
-    references = _ids(_attr(message, "references", default=""))
+    sender_name, sender = parseaddr(message.from_address or "")
+    sender_name = getattr(message, "from_name", "") or sender_name
+    subject = message.subject or _("(no subject)")
+    text, html, message_id = message.text or "", message.html or "", message.message_id or ""
+    in_reply_to, references = _ids(message.in_reply_to), _ids(message.references)
     attachments = [{"id": getattr(a, "pk", None), "filename": getattr(a, "filename", str(a))}
                    for a in _attachments(message)]
-    inbound_id = getattr(message, "pk", None)
-    if message_id and TicketMessage.objects.filter(message_id=message_id).exists():
-        return TicketMessage.objects.filter(message_id=message_id).first().ticket  # type: ignore[union-attr]
+    inbound_id = message.pk
+    if message_id:
+        known = TicketMessage.objects.filter(message_id=message_id).select_related("ticket").first()
+        if known is not None:  # the same mail again: nothing new
+            return known.ticket
     person = sender_person(sender, sender_name) if sender else None
     ticket = find_ticket(subject, in_reply_to, references, person)
     if ticket is not None:
