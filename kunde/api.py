@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Router
 from ninja.openapi.docs import Swagger
 
 from kunde.activities.api import activities, tasks
+from kunde.analytics import api as analytics_api
 from kunde.audience import api as audience_api
 from kunde.campaigns import api as campaigns_api
 from kunde.commerce import api as commerce_api
@@ -19,6 +20,7 @@ from kunde.core.api.changes import changes
 from kunde.core.api.custom_fields import custom_fields
 from kunde.core.api.errors import ErrorOut, install_error_handlers
 from kunde.core.api.search import search
+from kunde.dedupe import api as dedupe_api
 from kunde.imports import api as imports_api
 from kunde.knowledge import api as knowledge_api
 from kunde.mail import api as mail_api
@@ -82,7 +84,7 @@ api.add_router("/custom-fields", custom_fields)
 api.add_router("/search", search)
 api.add_router("/changes", changes)
 for app_api in (mail_api, sales_api, commerce_api, service_api, knowledge_api, audience_api, campaigns_api,
-                webhooks_api, imports_api):
+                webhooks_api, imports_api, analytics_api, dedupe_api):
     for prefix, router in app_api.routers:
         api.add_router(prefix, router)
 

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "kunde.webhooks",
     "kunde.interop",
     "kunde.imports",
+    "kunde.analytics",
+    "kunde.dedupe",
 ]
 
 MIDDLEWARE = [

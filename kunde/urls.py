@@ -20,4 +20,6 @@ urlpatterns = [
     path("", include("kunde.campaigns.urls")),
     path("", include("kunde.webhooks.urls")),
     path("", include("kunde.interop.urls")),
+    path("", include("kunde.analytics.urls")),
+    path("", include("kunde.dedupe.urls")),
 ]
