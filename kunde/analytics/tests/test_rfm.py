@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 
 from kunde.analytics import rfm
 
@@ -26,6 +27,16 @@ def test_equal_values_always_share_a_score():
     scores = rfm.score(np.arange(10), frequency, np.arange(10))
     # The six 1s share average rank 3.5 -> percentile 0.3 -> score 2.
     assert scores.f.tolist() == [2, 2, 2, 2, 2, 2, 4, 4, 5, 5]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 10, 11, 99, 1001])
+def test_scores_match_average_rank_quintiles(size):
+    """Scores equal floor(5 * (rankdata average - 0.5) / n) + 1 on tie-heavy and distinct data."""
+    rng = np.random.default_rng(size)
+    for values in (rng.integers(0, 4, size).astype(float), rng.integers(0, 50, size).astype(float), rng.random(size)):
+        expected = np.floor((rankdata(values, method="average") - 0.5) / size * 5).astype(int) + 1
+        scores = rfm.score(-values, values, values)
+        assert scores.r.tolist() == scores.f.tolist() == scores.m.tolist() == expected.tolist()
 
 
 def test_everyone_equal_scores_the_middle():
@@ -53,10 +64,15 @@ def test_empty_input_gives_empty_scores():
 
 @pytest.mark.parametrize(
     ("recency", "frequency", "monetary"),
-    [([1, 2], [1], [1]), ([1.0, np.nan], [1, 2], [1, 2]), ([[1, 2]], [[1, 2]], [[1, 2]])],
+    [
+        ([1, 2], [1], [1]),
+        ([1.0, np.nan], [1, 2], [1, 2]),
+        ([1, 2], [1, 2], [np.inf, 1]),
+        ([[1, 2]], [[1, 2]], [[1, 2]]),
+    ],
 )
 def test_bad_input_raises_value_error(recency, frequency, monetary):
-    """Different lengths, NaN (a customer without purchases) or 2-D input are rejected."""
+    """Different lengths, NaN (a customer without purchases), inf or 2-D input are rejected."""
     with pytest.raises(ValueError):
         rfm.score(np.array(recency), np.array(frequency), np.array(monetary))
 
@@ -164,7 +180,6 @@ def test_a_million_customers_score_fast():
     rng = np.random.default_rng(7)
     size = 1_000_000
     recency, frequency, monetary = rng.integers(0, 1500, size), rng.poisson(3, size) + 1, rng.gamma(2, 100, size)
-    rfm.score(recency[:1000], frequency[:1000], monetary[:1000])  # warm up polars' thread pool
     started = time.perf_counter()
     scores = rfm.score(recency, frequency, monetary)
     rfm.segment_keys(scores.r, scores.f)
