@@ -1,0 +1,386 @@
+"""The analytics refresh: read everything, score every customer, store scores and aggregates.
+
+One run replaces all `CustomerScore` and `ScopeAggregate` rows. A model without enough data
+is recorded as "insufficient data (needs …)" in the run's diagnostics and its scores stay
+empty; it never stops the rest of the refresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from django.db import transaction
+from django.utils import timezone
+
+from kunde.analytics import aggregates, clv, extract, rfm
+from kunde.analytics import churn as churn_model
+from kunde.analytics.models import AnalyticsSettings, RefreshRun, ScopeAggregate
+from kunde.analytics.store import previous_segments as stored_segments
+from kunde.analytics.store import replace_scores
+
+logger = logging.getLogger("kunde.analytics")
+
+WEEK = 7.0
+WEEKS_PER_MONTH = 365.25 / 12 / 7
+# The classifier's columns, in its order (see churn.FEATURES).
+CHURN_FEATURES = list(churn_model.FEATURE_NAMES)
+
+
+@dataclass
+class Data:
+    """The extracted inputs, with each row's customer as an index into `customers`."""
+
+    today: int
+    customers: pl.DataFrame  # key, owner, team, stage, created, idx, group
+    orders: pl.DataFrame  # idx, day, amount, discount
+    contacts: pl.DataFrame  # idx, day, mood, minutes
+    tickets: pl.DataFrame  # idx, opened, solved, csat, csat_day
+    nps: pl.DataFrame  # idx, day, score
+    campaign_costs: pl.DataFrame  # idx, day, amount
+    other_costs: pl.DataFrame  # group, day, amount
+    stage_changes: pl.DataFrame  # idx, day, stage
+    pairs: list[tuple[int | None, int | None]]
+    stage_order: list[int] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.customers.height
+
+
+def _indexed(frame: pl.DataFrame, keys: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with its `key` column replaced by the customer index; rows of unknown customers dropped."""
+    return frame.join(keys, on="key", how="inner").drop("key")
+
+
+def load(today: dt.date) -> Data:
+    from kunde.contacts.models import LifecycleStage
+
+    day = aggregates.to_day(today)
+    customers = extract.customers().sort("key").with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+    other = extract.other_costs()
+    pair_frame = pl.concat([customers.select("owner", "team"), other.select("owner", "team")]).unique(
+        maintain_order=True).with_row_index("group").with_columns(pl.col("group").cast(pl.Int64))
+    customers = customers.join(pair_frame, on=["owner", "team"], how="left", nulls_equal=True).sort("idx")
+    keys = customers.select("key", "idx")
+    return Data(
+        today=day,
+        customers=customers,
+        orders=_indexed(extract.orders(day), keys),
+        contacts=_indexed(extract.contacts(day), keys),
+        tickets=_indexed(extract.tickets(), keys),
+        nps=_indexed(extract.nps_answers(), keys),
+        campaign_costs=_indexed(extract.campaign_costs(), keys),
+        other_costs=other.join(pair_frame, on=["owner", "team"], how="left", nulls_equal=True).select(
+            "group", "day", "amount"),
+        stage_changes=_indexed(extract.stage_changes(), keys),
+        pairs=[(row["owner"], row["team"]) for row in pair_frame.iter_rows(named=True)],
+        stage_order=list(LifecycleStage.objects.filter(is_active=True).values_list("id", flat=True)),
+    )
+
+
+def _array(frame: pl.DataFrame, column: str, fill: int | float = 0, dtype: Any = np.int64) -> np.ndarray:
+    return frame.get_column(column).fill_null(fill).to_numpy().astype(dtype, copy=False)
+
+
+def aggregate_inputs(data: Data) -> aggregates.Inputs:
+    customers = data.customers
+    return aggregates.Inputs(
+        n_customers=data.n,
+        group=_array(customers, "group"),
+        n_groups=len(data.pairs),
+        stage=_array(customers, "stage", -1),
+        order_customer=_array(data.orders, "idx"), order_day=_array(data.orders, "day"),
+        order_amount=_array(data.orders, "amount", 0.0, np.float64),
+        order_discount=_array(data.orders, "discount", 0.0, np.float64),
+        contact_customer=_array(data.contacts, "idx"), contact_day=_array(data.contacts, "day"),
+        contact_mood=_array(data.contacts, "mood"), contact_minutes=_array(data.contacts, "minutes"),
+        ticket_customer=_array(data.tickets, "idx"), csat_day=_array(data.tickets, "csat_day", -1),
+        csat_score=_array(data.tickets, "csat"),
+        nps_customer=_array(data.nps, "idx"), nps_day=_array(data.nps, "day"), nps_score=_array(data.nps, "score"),
+        campaign_cost_customer=_array(data.campaign_costs, "idx"),
+        campaign_cost_day=_array(data.campaign_costs, "day"),
+        campaign_cost_amount=_array(data.campaign_costs, "amount", 0.0, np.float64),
+        other_cost_group=_array(data.other_costs, "group"), other_cost_day=_array(data.other_costs, "day"),
+        other_cost_amount=_array(data.other_costs, "amount", 0.0, np.float64),
+        stage_change_customer=_array(data.stage_changes, "idx", -1),
+        stage_change_day=_array(data.stage_changes, "day"),
+        stage_change_stage=_array(data.stage_changes, "stage", -1),
+        stage_order=data.stage_order,
+    )
+
+
+# ---------------------------------------------------------------- per-customer scores
+
+def buyer_summary(data: Data) -> pl.DataFrame:
+    """Per customer with a purchase: first/last purchase day, purchases (days), revenue (incl. returns)."""
+    purchases = data.orders.filter(pl.col("amount") > 0)
+    per_customer = purchases.group_by("idx").agg(
+        pl.col("day").min().alias("first"), pl.col("day").max().alias("last"),
+        pl.col("day").n_unique().alias("purchases"))
+    revenue = data.orders.group_by("idx").agg(pl.col("amount").sum().alias("revenue"))
+    return per_customer.join(revenue, on="idx", how="left").sort("idx")
+
+
+def churn_features(data: Data, cutoff: int, customers: np.ndarray) -> np.ndarray:
+    """The classifier's features (CHURN_FEATURES) of `customers` as of day `cutoff`."""
+    base = pl.DataFrame({"idx": customers})
+
+    def per(frame: pl.DataFrame, *aggs: pl.Expr, condition: pl.Expr | None = None) -> pl.DataFrame:
+        rows = frame.filter(pl.col("day") <= cutoff)
+        if condition is not None:
+            rows = rows.filter(condition)
+        return rows.group_by("idx").agg(*aggs)
+
+    purchases = data.orders.filter(pl.col("amount") > 0)
+    frame = base.join(per(purchases, (cutoff - pl.col("day").max()).alias("days_since_last_order"),
+                          pl.col("day").min().alias("first")), on="idx", how="left")
+    frame = frame.join(per(purchases, pl.len().alias("orders_last_365_days"),
+                           condition=pl.col("day") > cutoff - 365), on="idx", how="left")
+    frame = frame.join(per(data.contacts, (cutoff - pl.col("day").max()).alias("days_since_last_contact")),
+                       on="idx", how="left")
+    frame = frame.join(per(data.contacts, pl.len().alias("contacts_last_90_days"),
+                           condition=pl.col("day") > cutoff - 90), on="idx", how="left")
+    moods = data.contacts.filter(pl.col("mood").is_not_null() & (pl.col("mood") > 0))
+    recent = per(moods, pl.col("mood").mean().alias("recent_mood"), condition=pl.col("day") > cutoff - 90)
+    earlier = per(moods, pl.col("mood").mean().alias("earlier_mood"), condition=pl.col("day") <= cutoff - 90)
+    frame = frame.join(recent, on="idx", how="left").join(earlier, on="idx", how="left").with_columns(
+        (pl.col("recent_mood") - pl.col("earlier_mood")).alias("mood_trend"))
+    open_tickets = data.tickets.filter((pl.col("opened") <= cutoff)
+                                       & (pl.col("solved").is_null() | (pl.col("solved") > cutoff)))
+    frame = frame.join(open_tickets.group_by("idx").agg(pl.len().alias("open_tickets")), on="idx", how="left")
+    nps = data.nps.filter(pl.col("day") <= cutoff).sort("day").group_by("idx").agg(
+        pl.col("score").last().alias("last_nps"))
+    frame = frame.join(nps, on="idx", how="left").with_columns(
+        (cutoff - pl.col("first")).alias("customer_age_days"),
+        pl.col("orders_last_365_days").fill_null(0), pl.col("contacts_last_90_days").fill_null(0),
+        pl.col("open_tickets").fill_null(0))
+    return frame.sort("idx").select(CHURN_FEATURES).to_numpy().astype(np.float64)
+
+
+def _churn(data: Data, horizon: int, diagnostics: dict[str, Any], buyers: np.ndarray) -> tuple[Any, np.ndarray]:
+    """Train on two past cutoffs (validated on the later), then explain today's customers."""
+    purchases = data.orders.filter(pl.col("amount") > 0)
+    rows, labels, times = [], [], []
+    for cutoff in (data.today - 2 * horizon, data.today - horizon):
+        known = purchases.filter(pl.col("day") <= cutoff).get_column("idx").unique().sort().to_numpy()
+        if not known.size:
+            continue
+        later = purchases.filter((pl.col("day") > cutoff) & (pl.col("day") <= cutoff + horizon))
+        bought = np.isin(known, later.get_column("idx").unique().to_numpy())
+        rows.append(churn_features(data, cutoff, known))
+        labels.append((~bought).astype(np.int64))
+        times.append(np.full(known.size, cutoff))
+    if not rows:
+        raise churn_model.InsufficientData("needs purchases before the training cutoffs", needed=1, has=0)
+    model = churn_model.train(np.vstack(rows), np.concatenate(labels), CHURN_FEATURES,
+                              split_time=np.concatenate(times))
+    diagnostics["churn"] = {"auc": model.auc, "n_train": model.n_train, "n_validation": model.n_validation,
+                            "base_rate": model.base_rate, "horizon_days": horizon}
+    return model, churn_features(data, data.today, buyers)
+
+
+def score_customers(data: Data, settings: AnalyticsSettings, diagnostics: dict[str, Any],
+                    timings: dict[str, float]) -> pl.DataFrame:
+    """One row per customer with a purchase: every score, NaN where a model had too little data."""
+    started = time.perf_counter()
+    summary = buyer_summary(data)
+    buyers = summary.get_column("idx").to_numpy()
+    n = buyers.size
+    out: dict[str, Any] = {"idx": buyers}
+    recency = (data.today - summary.get_column("last").to_numpy()).astype(np.float64)
+    frequency = summary.get_column("purchases").to_numpy().astype(np.float64)
+    revenue = summary.get_column("revenue").to_numpy().astype(np.float64)
+    out.update(first=summary.get_column("first").to_numpy(), last=summary.get_column("last").to_numpy(),
+               purchases=frequency.astype(np.int64), revenue=revenue, recency=recency.astype(np.int64))
+    nan = np.full(n, np.nan)
+    out.update(rfm_r=np.zeros(n, np.int64), rfm_f=np.zeros(n, np.int64), rfm_m=np.zeros(n, np.int64),
+               segment=np.full(n, "", dtype=object))
+    if n:
+        scores = rfm.score(recency, frequency, revenue)
+        out.update(rfm_r=scores.r, rfm_f=scores.f, rfm_m=scores.m, segment=rfm.segment_keys(scores.r, scores.f))
+    timings["rfm"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    out.update(p_alive=nan.copy(), expected=nan.copy(), next_purchase=nan.copy(), order_value=nan.copy(),
+               clv=nan.copy())
+    _predict(data, settings, diagnostics, out, buyers)
+    timings["clv"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    # BG/NBD lets a customer drop out only after a repeat purchase, so P(alive) is 1 for every
+    # one-time buyer however long ago: their risk comes from the classifier, or else from the
+    # inactivity window (recency / window, capped at 1).
+    repeat = (frequency > 1) & ~np.isnan(out["p_alive"])
+    out["churn"] = np.where(repeat, 1.0 - np.nan_to_num(out["p_alive"]),
+                            np.minimum(1.0, recency / max(1, settings.inactivity_days)))
+    out["basis"] = np.where(repeat, "bgnbd", "inactivity").astype(object)
+    out["factors"] = [[] for _ in range(n)]
+    try:
+        model, features = _churn(data, max(30, settings.prediction_days), diagnostics, buyers)
+        probability = model.predict(features)
+        out["churn"] = np.where(repeat, out["churn"], probability)
+        out["basis"] = np.where(repeat, out["basis"], "classifier").astype(object)
+        out["factors"] = [[[factor.name, round(float(factor.contribution), 3)] for factor in row]
+                          for row in model.top_factors(features, k=3)]
+    except churn_model.InsufficientData as exc:
+        diagnostics.setdefault("insufficient", {})["churn"] = str(exc)
+    timings["churn"] = time.perf_counter() - started
+    return pl.DataFrame({key: (list(value) if key in {"factors"} else value) for key, value in out.items()},
+                        strict=False)
+
+
+def _predict(data: Data, settings: AnalyticsSettings, diagnostics: dict[str, Any], out: dict[str, Any],
+             buyers: np.ndarray) -> None:
+    """BG/NBD and Gamma-Gamma on purchase days (in weeks): P(alive), expected purchases, CLV."""
+    purchases = data.orders.filter(pl.col("amount") > 0)
+    position = np.full(data.n, -1, dtype=np.int64)
+    position[buyers] = np.arange(buyers.size)
+    customer = position[purchases.get_column("idx").to_numpy()]
+    days = purchases.get_column("day").to_numpy()
+    values = purchases.get_column("amount").to_numpy().astype(np.float64)
+    try:
+        summary = clv.summarise(customer, days, values, n_customers=buyers.size, observation_end=data.today,
+                                unit_days=WEEK)
+        bg = clv.fit_bgnbd(summary.frequency, summary.recency, summary.T)
+    except clv.InsufficientData as exc:
+        diagnostics.setdefault("insufficient", {})["bgnbd"] = str(exc)
+        return
+    diagnostics["bgnbd"] = {"r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b,
+                            "log_likelihood": bg.log_likelihood, "converged": bg.converged}
+    horizon = settings.prediction_days / WEEK
+    alive = clv.probability_alive(bg, summary.frequency, summary.recency, summary.T)
+    expected = clv.conditional_expected_purchases(bg, horizon, summary.frequency, summary.recency, summary.T)
+    out["p_alive"], out["expected"] = alive, expected
+    # P(at least one purchase in the horizon) ≈ P(alive) · P(a Poisson purchase | alive), ignoring a
+    # drop-out during the horizon (so a slight over-estimate); lambda | history ~ Gamma(r + x, alpha + T).
+    stays_silent = ((bg.alpha + summary.T) / (bg.alpha + summary.T + horizon)) ** (bg.r + summary.frequency)
+    out["next_purchase"] = alive * (1.0 - stays_silent)
+    try:
+        gg = clv.fit_gamma_gamma(summary.frequency, summary.monetary)
+    except clv.InsufficientData as exc:
+        diagnostics.setdefault("insufficient", {})["gamma_gamma"] = str(exc)
+    else:
+        diagnostics["gamma_gamma"] = {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood}
+        out["order_value"] = clv.expected_average_value(gg, summary.frequency, summary.monetary)
+        monthly = (1 + float(settings.annual_discount_rate) / 100) ** (1 / 12) - 1
+        out["clv"] = clv.predicted_clv(bg, gg, summary.frequency, summary.recency, summary.T, summary.monetary,
+                                       horizon=settings.clv_horizon_months * WEEKS_PER_MONTH,
+                                       discount_rate_per_period=monthly, step=WEEKS_PER_MONTH)
+    holdout = max(settings.prediction_days, 91)
+    try:
+        check = clv.calibration_holdout(customer, days, values, n_customers=buyers.size,
+                                        calibration_end=data.today - holdout, holdout_end=data.today,
+                                        unit_days=WEEK)
+        diagnostics["calibration"] = {
+            "rows": [{"group": row.label, "customers": row.customers, "actual": row.mean_actual,
+                      "predicted": row.mean_predicted} for row in check.rows],
+            "customers": check.customers, "total_actual": check.total_actual,
+            "total_predicted": check.total_predicted, "holdout_weeks": check.holdout_length}
+    except clv.InsufficientData as exc:
+        diagnostics.setdefault("insufficient", {})["calibration"] = str(exc)
+
+
+# ---------------------------------------------------------------- the run
+
+def _clv_edges(values: np.ndarray) -> np.ndarray:
+    valid = values[~np.isnan(values)]
+    if not valid.size:
+        return np.zeros(0)
+    top = float(np.quantile(valid, 0.99)) or 1.0
+    step = 10 ** max(0, math.floor(math.log10(top / aggregates.CLV_BINS)))
+    width = math.ceil(top / aggregates.CLV_BINS / step) * step
+    return np.arange(aggregates.CLV_BINS) * float(width)
+
+
+def store_aggregates(data: Data, scores: pl.DataFrame, settings: AnalyticsSettings,
+                     today: dt.date, diagnostics: dict[str, Any]) -> None:
+    inputs = aggregate_inputs(data)
+    kpis = aggregates.kpi_components(inputs, today, settings.inactivity_days)
+    cohorts = aggregates.cohorts(inputs, today)
+    funnel = aggregates.funnel(inputs, today)
+    idx = scores.get_column("idx").to_numpy() if scores.height else np.zeros(0, np.int64)
+    previous = previous_segments(data, idx)
+    clv_values = scores.get_column("clv").to_numpy().astype(np.float64) if scores.height else np.zeros(0)
+    edges = _clv_edges(clv_values)
+    diagnostics["clv_edges"] = [float(edge) for edge in edges]
+    figures = aggregates.score_figures(
+        inputs.group[idx], inputs.n_groups,
+        segment=scores.get_column("segment").to_numpy() if scores.height else np.zeros(0, dtype=object),
+        previous=previous, revenue=scores.get_column("revenue").to_numpy() if scores.height else np.zeros(0),
+        rfm_r=scores.get_column("rfm_r").to_numpy() if scores.height else np.zeros(0, np.int64),
+        rfm_f=scores.get_column("rfm_f").to_numpy() if scores.height else np.zeros(0, np.int64),
+        clv=clv_values, churn=scores.get_column("churn").to_numpy().astype(np.float64) if scores.height
+        else np.zeros(0), clv_edges=edges)
+    rows = []
+    for index, (owner, team) in enumerate(data.pairs):
+        for name, data_ in (("kpi", kpis[index]), ("cohort", cohorts[index]), ("funnel", funnel[index]),
+                            ("scores", figures[index])):
+            rows.append(ScopeAggregate(name=name, owner_id_at_refresh=owner, team_id_at_refresh=team, data=data_))
+    with transaction.atomic():
+        ScopeAggregate.objects.all().delete()
+        ScopeAggregate.objects.bulk_create(rows, batch_size=500)
+
+
+def previous_segments(data: Data, idx: np.ndarray) -> np.ndarray:
+    """Each scored customer's RFM segment of the last refresh ('' when it had none)."""
+    keys = data.customers.get_column("key").to_numpy()[idx] if idx.size else np.zeros(0, np.int64)
+    known = stored_segments()
+    return np.array([known.get(int(key), "") for key in keys], dtype=object)
+
+
+def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = None,
+        progress: Callable[[str], None] | None = None) -> RefreshRun:
+    """Refresh every score and aggregate; the run row records the outcome, even a failure."""
+    now = timezone.now()
+    today = today or timezone.localdate()
+    record = RefreshRun.objects.create(started_at=now, trigger=trigger, requested_by=actor if actor else None)
+    settings = AnalyticsSettings.load()
+    timings: dict[str, float] = {}
+    diagnostics: dict[str, Any] = {"timings": timings, "as_of": today.isoformat()}
+    started = time.perf_counter()
+    try:
+        step = time.perf_counter()
+        data = load(today)
+        timings["extract"] = time.perf_counter() - step
+        scores = score_customers(data, settings, diagnostics, timings)
+        step = time.perf_counter()
+        store_aggregates(data, scores, settings, today, diagnostics)
+        timings["aggregates"] = time.perf_counter() - step
+        step = time.perf_counter()
+        replace_scores(data.customers, scores, computed_at=now)
+        timings["write"] = time.perf_counter() - step
+    except Exception as exc:
+        logger.exception("analytics refresh failed")
+        RefreshRun.objects.filter(pk=record.pk).update(status=RefreshRun.Status.FAILED, error=str(exc)[:2000],
+                                                        finished_at=timezone.now(), diagnostics=diagnostics)
+        record.refresh_from_db()
+        return record
+    record.status = RefreshRun.Status.DONE
+    record.finished_at = timezone.now()
+    record.seconds = round(time.perf_counter() - started, 2)
+    record.customers = scores.height
+    record.orders = data.orders.height
+    record.diagnostics = _json_safe(diagnostics)
+    record.save()
+    return record
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return None if math.isnan(number) or math.isinf(number) else round(number, 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

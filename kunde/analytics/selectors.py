@@ -1,0 +1,109 @@
+"""Reads of analytics, each scoped to what the user may see.
+
+Per-customer scores are scoped through their customer (`CustomerScore.scope_paths`).
+Aggregates are summed over the owner/team pairs the user's role reaches, by the same rule
+as records: all pairs, the user's own and their teams', or only their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from kunde.analytics import aggregates, kpis
+from kunde.analytics.models import AnalyticsSettings, CustomerScore, RefreshRun, ScopeAggregate
+from kunde.contacts.models import Organisation, Person
+from kunde.core.permissions import Action, Scope, scope_for, team_ids
+
+STALE_AFTER = dt.timedelta(hours=26)
+
+
+def pair_filter(user: Any) -> Q | None:
+    """The ScopeAggregate rows `user` may add up; None means all."""
+    scope = scope_for(user, Action.VIEW)
+    if scope is Scope.ALL:
+        return None
+    if scope is Scope.NONE:
+        return Q(pk__in=[])
+    condition = Q(owner_id_at_refresh=user.pk)
+    if scope is Scope.TEAM:
+        condition |= Q(team_id_at_refresh__in=team_ids(user))
+    return condition
+
+
+def summed(user: Any, name: str, *, owner: int | None = None, team: int | None = None) -> dict[str, Any]:
+    rows = ScopeAggregate.objects.filter(name=name)
+    visible = pair_filter(user)
+    if visible is not None:
+        rows = rows.filter(visible)
+    if owner is not None:
+        rows = rows.filter(owner_id_at_refresh=owner)
+    if team is not None:
+        rows = rows.filter(team_id_at_refresh=team)
+    return aggregates.total(rows.values_list("data", flat=True))
+
+
+def latest_run() -> RefreshRun | None:
+    return RefreshRun.objects.filter(status=RefreshRun.Status.DONE).order_by("-finished_at", "-id").first()
+
+
+def freshness() -> dict[str, Any]:
+    run = latest_run()
+    pending = RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING).exists()
+    computed = run.finished_at if run else None
+    return {"run": run, "computed_at": computed, "running": pending,
+            "stale": computed is None or timezone.now() - computed > STALE_AFTER}
+
+
+def period_keys(kind: str, today: dt.date | None = None) -> list[str]:
+    return [p.key for p in aggregates.periods(today or timezone.localdate()) if p.kind == kind]
+
+
+def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owner: int | None = None,
+              team: int | None = None) -> dict[str, Any]:
+    """KPI tiles with trends, and the data of every chart, for what `user` may see."""
+    if kind not in aggregates.PERIOD_KINDS:
+        kind = "month"
+    run = latest_run()
+    as_of = dt.date.fromisoformat(run.diagnostics["as_of"]) if run and run.diagnostics.get("as_of") else None
+    keys = period_keys(kind, as_of)
+    key = f"{kind}:{period}" if period and f"{kind}:{period}" in keys else keys[-1]
+    kpi_data = summed(user, "kpi", owner=owner, team=team)
+    settings = AnalyticsSettings.load()
+    context = {"hourly_rate": settings.hourly_rate}
+    series_keys = keys[-12:]
+    trend = {name: [(k.split(":", 1)[1], kpis.KPI_BY_KEY[name].value(kpi_data.get(k, {}), context)
+                     if kpi_data.get(k) else None) for k in series_keys]
+             for name in ("nps", "mood", "revenue", "active_customers", "churn_rate", "retention_rate")}
+    return {
+        "kind": kind, "period": key.split(":", 1)[1], "period_key": key, "periods": [k.split(":", 1)[1] for k in keys],
+        "kpis": kpis.values(kpi_data.get(key, {}), kpi_data.get(aggregates.previous_key(key)), context),
+        "trend": trend,
+        "cohorts": summed(user, "cohort", owner=owner, team=team),
+        "funnel": summed(user, "funnel", owner=owner, team=team),
+        "scores": summed(user, "scores", owner=owner, team=team),
+        "clv_edges": (run.diagnostics.get("clv_edges") if run else None) or [],
+        "freshness": freshness(), "ror_formula": kpis.ROR_FORMULA, "hourly_rate": settings.hourly_rate,
+    }
+
+
+def scores_for_user(user: Any) -> QuerySet[CustomerScore]:
+    return CustomerScore.objects.for_user(user).select_related("person", "organisation")
+
+
+def customer_score(user: Any, customer: Person | Organisation) -> CustomerScore | None:
+    field = "person" if isinstance(customer, Person) else "organisation"
+    return scores_for_user(user).filter(**{field: customer}).first()
+
+
+def at_risk(user: Any, *, threshold: float = 0.5, mine_only: bool = True) -> QuerySet[CustomerScore]:
+    """The worklist of account owners: customers likely slipping away, most valuable first."""
+    rows = scores_for_user(user).filter(churn_risk__gte=threshold)
+    if mine_only:
+        rows = rows.filter(Q(person__owner=user) | Q(organisation__owner=user))
+    rows = rows.filter(Q(person__isnull=True) | Q(person__deleted_at__isnull=True)).filter(
+        Q(organisation__isnull=True) | Q(organisation__deleted_at__isnull=True))
+    return rows.order_by("-predicted_clv", "-revenue", "-churn_risk", "id")
