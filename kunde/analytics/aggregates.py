@@ -282,8 +282,8 @@ def funnel(inputs: Inputs, today: dt.date) -> list[dict[str, Any]]:
     through = _sum(inputs.group[everything], inputs.n_groups)
     total = _sum(inputs.group, inputs.n_groups)
     for pair in range(inputs.n_groups):
-        result[pair]["_all_stages"] = int(through[pair])
-        result[pair]["_customers"] = int(total[pair])
+        result[pair]["through_all"] = int(through[pair])
+        result[pair]["customers"] = int(total[pair])
     return result
 
 

@@ -187,6 +187,20 @@ def _churn(data: Data, horizon: int, diagnostics: dict[str, Any], buyers: np.nda
     return model, churn_features(data, data.today, buyers)
 
 
+# A contribution below this (in log-odds) is noise, not a reason worth showing a user.
+MIN_FACTOR = 0.1
+
+
+def top_factors(contributions: np.ndarray, names: list[str], k: int = 3) -> list[list[list[Any]]]:
+    """Per row, up to `k` features pushing most towards churn, as [name, log-odds contribution]."""
+    if not contributions.size:
+        return [[] for _ in range(contributions.shape[0])]
+    order = np.argsort(-contributions, axis=1)[:, :k]
+    values = np.take_along_axis(contributions, order, axis=1)
+    return [[[names[j], round(float(v), 3)] for j, v in zip(columns, row, strict=True) if v >= MIN_FACTOR]
+            for columns, row in zip(order, values, strict=True)]
+
+
 def score_customers(data: Data, settings: AnalyticsSettings, diagnostics: dict[str, Any],
                     timings: dict[str, float]) -> pl.DataFrame:
     """One row per customer with a purchase: every score, NaN where a model had too little data."""
@@ -228,8 +242,7 @@ def score_customers(data: Data, settings: AnalyticsSettings, diagnostics: dict[s
         probability = model.predict(features)
         out["churn"] = np.where(repeat, out["churn"], probability)
         out["basis"] = np.where(repeat, out["basis"], "classifier").astype(object)
-        out["factors"] = [[[factor.name, round(float(factor.contribution), 3)] for factor in row]
-                          for row in model.top_factors(features, k=3)]
+        out["factors"] = top_factors(model.contributions(features), CHURN_FEATURES)
     except churn_model.InsufficientData as exc:
         diagnostics.setdefault("insufficient", {})["churn"] = str(exc)
     timings["churn"] = time.perf_counter() - started

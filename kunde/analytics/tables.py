@@ -42,7 +42,9 @@ def cohort_table(dash: dict[str, Any]) -> Table:
     rows = []
     for month in sorted(cohorts):
         size, *later = cohorts[month]
-        rows.append([month, size, *[round(count / size, 4) if size else None for count in later]])
+        shares = [round(count / size, 4) if size else None for count in later]
+        # Later cohorts have had fewer months: the triangle's empty cells stay empty.
+        rows.append([month, size, *shares, *([None] * (width - 1 - len(shares)))])
     return Table(_("Cohort retention"), columns, rows)
 
 

@@ -175,7 +175,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Cost recorded."))
             return redirect("analytics:settings")
     return render(request, "analytics/settings.html", {
-        "settings": current, "errors": errors, "costs": RelationshipCost.objects.all()[:50],
+        "settings": current, "errors": errors, "general_errors": errors.get("__all__"), "costs": RelationshipCost.objects.all()[:50],
         "kinds": RelationshipCost.Kind.choices, "posted": request.POST if errors else {},
     })
 

@@ -1,0 +1,132 @@
+"""Analytics pages: who may open what, what they show, exports, settings, the 360° card."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from kunde.analytics import refresh
+from kunde.analytics.models import AnalyticsSettings, CustomerScore, RelationshipCost
+from kunde.analytics.tests.test_refresh import TODAY, buy
+from kunde.core.models import AuditEntry
+from kunde.core.testing.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+WHO = ["anonymous", "read_only", "teammate", "other_team", "owner", "manager", "admin"]
+
+
+def client_as(world, who: str) -> Client:
+    client = Client()
+    if who != "anonymous":
+        client.force_login(getattr(world, who))
+    return client
+
+
+@pytest.fixture
+def scored(world):
+    anna = make_person(world.owner, first_name="Anna", last_name="Privat")
+    buy(world.owner, anna, dt.date(2026, 11, 3), "120.00")
+    buy(world.owner, anna, dt.date(2025, 11, 3), "60.00")
+    stranger = make_person(world.other_team, last_name="Fremd")
+    buy(world.other_team, stranger, dt.date(2026, 11, 10), "8000.00")
+    refresh.run(today=TODAY)
+    return anna
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_permission_matrix(world, scored, who):
+    client = client_as(world, who)
+    pages = ["analytics:dashboard", "analytics:at_risk", "analytics:models"]
+    for name in pages:
+        response = client.get(reverse(name))
+        assert response.status_code == (302 if who == "anonymous" else 200), name
+    export = client.get(reverse("analytics:export", args=["kpis", "csv"]))
+    assert export.status_code == (302 if who == "anonymous" else 200)
+    admin_only = client.get(reverse("analytics:settings"))
+    assert admin_only.status_code == {"anonymous": 302, "admin": 200}.get(who, 403)
+    refreshed = client.post(reverse("analytics:refresh"))
+    assert refreshed.status_code == {"anonymous": 302, "admin": 302}.get(who, 403)
+    person_page = client.get(scored.get_absolute_url())
+    sees_person = who in {"read_only", "teammate", "owner", "manager", "admin"}
+    if sees_person:
+        assert 'id="customer-scores"' in person_page.content.decode()
+    else:
+        assert person_page.status_code in {302, 404}
+
+
+def test_the_dashboard_shows_only_the_figures_of_visible_customers(world, scored):
+    mine = client_as(world, "owner").get(reverse("analytics:dashboard"), {"kind": "month", "period": "2026-11"})
+    admin = client_as(world, "admin").get(reverse("analytics:dashboard"), {"kind": "month", "period": "2026-11"})
+
+    def revenue(response):
+        return response.context["dash"]["kpis"][[k["key"] for k in response.context["dash"]["kpis"]].index(
+            "revenue")]["value"]
+
+    assert revenue(mine) == pytest.approx(120.0)
+    assert revenue(admin) == pytest.approx(8120.0)
+    body = mine.content.decode()
+    assert 'data-kpi="churn_rate"' in body and "<svg" in body
+    assert "Customers with at least one purchase up to the end of the period." in body  # the definition
+
+
+def test_chart_export_is_the_charts_data_and_is_audited(world, scored):
+    response = client_as(world, "owner").get(reverse("analytics:export", args=["kpis", "csv"]),
+                                             {"kind": "month", "period": "2026-11"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    revenue = next(row for row in rows if row[0] == "Revenue")
+    assert float(revenue[2]) == pytest.approx(120.0)
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, object_type="analytics.dashboard").exists()
+    xlsx = client_as(world, "owner").get(reverse("analytics:export", args=["cohorts", "xlsx"]))
+    assert xlsx.status_code == 200 and xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert client_as(world, "owner").get(reverse("analytics:export", args=["secrets", "csv"])).status_code == 404
+
+
+def test_at_risk_lists_the_owners_slipping_customers_with_reasons(world, scored):
+    CustomerScore.objects.filter(person=scored).update(churn_risk=0.8, churn_factors=[["days_since_last_order",
+                                                                                      1.2]])
+    body = client_as(world, "owner").get(reverse("analytics:at_risk")).content.decode()
+    assert "Anna Privat" in body or "Privat" in body
+    assert "Long time since the last order" in body
+    other = client_as(world, "other_team").get(reverse("analytics:at_risk"), {"scope": "all"}).content.decode()
+    assert "Privat" not in other
+
+
+def test_settings_reject_bad_input_and_keep_the_old_values(world):
+    client = client_as(world, "admin")
+    current = AnalyticsSettings.load()
+    response = client.post(reverse("analytics:settings"), {
+        "form": "settings", "version": current.version, "inactivity_days": "3", "hourly_rate": "abc",
+        "prediction_days": "90", "clv_horizon_months": "12", "annual_discount_rate": "10"})
+    assert response.status_code == 200
+    assert "Enter a number." in response.content.decode()
+    assert AnalyticsSettings.load().inactivity_days == 365
+    saved = client.post(reverse("analytics:settings"), {
+        "form": "settings", "version": current.version, "inactivity_days": "180", "hourly_rate": "75",
+        "prediction_days": "60", "clv_horizon_months": "24", "annual_discount_rate": "8"})
+    assert saved.status_code == 302
+    assert AnalyticsSettings.load().inactivity_days == 180
+    stale = client.post(reverse("analytics:settings"), {
+        "form": "settings", "version": current.version, "inactivity_days": "200", "hourly_rate": "75",
+        "prediction_days": "60", "clv_horizon_months": "24", "annual_discount_rate": "8"})
+    assert "Someone else changed the settings" in stale.content.decode()
+    assert AnalyticsSettings.load().inactivity_days == 180
+
+
+def test_costs_count_in_return_on_relationship(world, scored):
+    client = client_as(world, "admin")
+    bad = client.post(reverse("analytics:settings"), {"form": "cost", "kind": "event", "incurred_on": "2026-11-05",
+                                                      "amount": "-5", "description": "Sommerfest"})
+    assert "cannot be negative" in bad.content.decode() and not RelationshipCost.objects.exists()
+    client.post(reverse("analytics:settings"), {"form": "cost", "kind": "event", "incurred_on": "2026-11-05",
+                                                "amount": "100", "description": "Sommerfest"})
+    refresh.run(today=TODAY)
+    dash = client.get(reverse("analytics:dashboard"), {"kind": "month", "period": "2026-11"}).context["dash"]
+    values = {k["key"]: k["value"] for k in dash["kpis"]}
+    assert values["relationship_cost"] == pytest.approx(100.0)
+    assert values["return_on_relationship"] == pytest.approx(8120.0 / 100.0)
