@@ -43,6 +43,10 @@ _LOG_BOUND = 18.0
 # determined by the data; such a fit is reported as not converged.
 _MAX_LOG_STANDARD_ERROR = 3.0
 _HESSIAN_STEP = 1e-5
+# A converging Newton polish needs about five steps; more means the start was poor.
+_NEWTON_STEPS = 30
+# Rows sampled to decide whether merging identical rows is worth a sort.
+_COMPRESS_PROBE_ROWS = 20_000
 # The closed-form expectations have a removable singularity at a = 1 (FHL eq. 9 and 10);
 # within this distance the value is interpolated between 1 - h and 1 + h.
 _A_NEAR_ONE = 1e-4
@@ -61,7 +65,7 @@ class Summary:
 
     frequency: FloatArray  # repeat purchase days (same-day purchases collapsed, first excluded)
     recency: FloatArray  # last purchase - first purchase, in units
-    T: FloatArray
+    T: FloatArray  # observation end - first purchase, in units (the literature's name)
     monetary: FloatArray  # mean value of the repeat purchase days; 0 when frequency is 0
     has_purchase: npt.NDArray[np.bool_]
     customer_index: IntArray  # position in the caller's customer numbering
@@ -306,22 +310,21 @@ def _weights(weights: ArrayLike | None, n: int) -> FloatArray:
 
 
 def _compress(columns: tuple[FloatArray, ...], weights: FloatArray) -> tuple[tuple[FloatArray, ...], FloatArray]:
-    """Merge identical rows, summing their weights (integer-day data often has many)."""
+    """Merge identical rows, summing their weights (integer-day data has many)."""
     n = columns[0].shape[0]
-    if n < 2:
+    if n < 2 or not _worth_compressing(columns):
         return columns, weights
     # One sort of a 64-bit row hash instead of a multi-column lexsort; a collision, checked
     # below, falls back to the exact lexsort.
     hashed = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
+        # Up to three columns; each gets its own odd multiplier so that (a, b) and (b, a) differ.
         for column, multiplier in zip(
             columns, (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9), strict=False
         ):
             bits = np.ascontiguousarray(column + 0.0).view(np.uint64)  # + 0.0 folds -0.0 into 0.0
             hashed = (hashed ^ bits) * np.uint64(multiplier)
     _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
-    if first.shape[0] > 0.8 * n:
-        return columns, weights  # hardly any duplicates: merging would cost more than it saves
     if not all(np.array_equal(column[first][inverse], column) for column in columns):
         order = np.lexsort(columns[::-1])
         boundary = np.ones(n, dtype=bool)
@@ -333,12 +336,167 @@ def _compress(columns: tuple[FloatArray, ...], weights: FloatArray) -> tuple[tup
     return tuple(column[first] for column in columns), merged
 
 
+def _worth_compressing(columns: tuple[FloatArray, ...]) -> bool:
+    """Guess from a sample whether merging rows pays: continuous times hardly ever repeat."""
+    n = columns[0].shape[0]
+    if n <= _COMPRESS_PROBE_ROWS:
+        return True
+    probe = np.random.default_rng(0).choice(n, size=_COMPRESS_PROBE_ROWS, replace=False)
+    distinct = np.unique(np.column_stack([column[probe] for column in columns]), axis=0).shape[0]
+    return distinct < 0.9 * _COMPRESS_PROBE_ROWS
+
+
+# --------------------------------------------------------------------------- maximum likelihood
+
+# params -> (log-likelihood, its gradient in the params)
+_LogLik = Callable[[FloatArray], tuple[float, FloatArray]]
+
+
+def _in_log_space(loglik: _LogLik) -> _LogLik:
+    """Return loglik as a function of log-parameters, NaN-free for the optimizer."""
+
+    def wrapped(theta: FloatArray) -> tuple[float, FloatArray]:
+        params = np.exp(theta)
+        with np.errstate(all="ignore"):
+            value, grad = loglik(params)
+        if not np.isfinite(value) or not np.isfinite(grad).all():
+            return -np.inf, np.zeros_like(theta)
+        return value, grad * params
+
+    return wrapped
+
+
+def _fit(make_loglik: Callable[[FloatArray], _LogLik], weights: FloatArray, start: FloatArray) -> _FitResult:
+    """Maximise the likelihood over rows with `weights`; `make_loglik(w)` builds it for any weights.
+
+    Large data are first fitted on a weighted subsample; its observed information, scaled
+    up, then drives a few Newton steps on the full data, each one likelihood evaluation.
+    L-BFGS-B on the full data is the fallback.
+    """
+    total = float(weights.sum())
+    full = _in_log_space(make_loglik(weights))
+    theta = np.log(start)
+    if weights.shape[0] > _WARM_START_ROWS:
+        # A fixed seed keeps fits reproducible; the subsample only decides where to start.
+        rng = np.random.default_rng(20050101)
+        draws = rng.choice(weights.shape[0], size=_WARM_START_ROWS, p=weights / total)
+        sample = _in_log_space(make_loglik(np.bincount(draws, minlength=weights.shape[0]).astype(np.float64)))
+        sample_fit = _maximise(sample, theta, float(_WARM_START_ROWS))
+        if sample_fit.converged:
+            theta = sample_fit.theta
+            information = _information(sample, theta) * (total / _WARM_START_ROWS)
+            if _well_determined(information):
+                polished = _newton(full, theta, information)
+                if polished is not None:
+                    return polished
+    result = _maximise(full, theta, total)
+    if result.converged and not _well_determined(_information(full, result.theta)):
+        return _FitResult(result.theta, result.log_likelihood, False, _FLAT_MESSAGE)
+    return result
+
+
+@dataclass(frozen=True)
+class _FitResult:
+    theta: FloatArray  # log-parameters
+    log_likelihood: float
+    converged: bool
+    message: str
+
+    @property
+    def params(self) -> tuple[float, ...]:
+        return tuple(float(value) for value in np.exp(self.theta))
+
+
+_FLAT_MESSAGE = "the likelihood is flat at the optimum: the data do not pin the parameters down"
+
+
+def _maximise(loglik: _LogLik, theta: FloatArray, scale: float) -> _FitResult:
+    """Maximise `loglik` (in log-parameters) with L-BFGS-B from `theta`."""
+
+    def objective(point: FloatArray) -> tuple[float, FloatArray]:
+        value, grad = loglik(point)
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(point)  # steers the line search back
+        # Per-customer scale keeps the tolerances meaningful for any data size.
+        return -value / scale, -grad / scale
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * theta.shape[0]
+    result = optimize.minimize(
+        objective,
+        theta,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-9},
+    )
+    at_bound = bool(np.any(np.abs(result.x) >= _LOG_BOUND - 1e-6))
+    gradient_small = bool(np.max(np.abs(result.jac)) < 1e-4)
+    converged = bool((result.success or gradient_small) and not at_bound and result.fun < 1e300)
+    if at_bound:
+        message = "a parameter ran to its bound: the data do not identify the model (e.g. no sign of dropout)"
+    elif not converged:
+        message = f"optimizer did not converge: {result.message}"
+    else:
+        message = ""
+    return _FitResult(result.x, -float(result.fun) * scale, converged, message)
+
+
+def _newton(loglik: _LogLik, theta: FloatArray, information: FloatArray) -> _FitResult | None:
+    """Polish `theta` with Newton steps using a fixed information matrix; None if it stalls.
+
+    The subsample's information differs from the full data's by sampling noise only, so the
+    iteration contracts fast (a handful of steps to 1e-9 in the log-parameters).
+    """
+    inverse = np.linalg.inv(information)
+    value, grad = loglik(theta)
+    for _ in range(_NEWTON_STEPS):
+        direction = inverse @ grad
+        size = 1.0
+        while True:
+            candidate = theta + size * direction
+            new_value, new_grad = loglik(candidate)
+            if np.isfinite(new_value) and new_value >= value - 1e-12 * abs(value):
+                break
+            size /= 2
+            if size < 1e-3:
+                return None
+        theta, value, grad = candidate, new_value, new_grad
+        if np.max(np.abs(size * direction)) < 1e-9:
+            if np.any(np.abs(theta) >= _LOG_BOUND):
+                return None
+            return _FitResult(theta, value, True, "")
+    return None
+
+
+def _information(loglik: _LogLik, theta: FloatArray) -> FloatArray:
+    """Return the observed information (minus the Hessian) by central differences of the gradient."""
+    size = theta.shape[0]
+    hessian = np.empty((size, size))
+    for i in range(size):
+        shift = np.zeros(size)
+        shift[i] = _HESSIAN_STEP
+        hessian[:, i] = (loglik(theta + shift)[1] - loglik(theta - shift)[1]) / (2 * _HESSIAN_STEP)
+    return -(hessian + hessian.T) / 2
+
+
+def _well_determined(information: FloatArray) -> bool:
+    """Return whether every log-parameter has a standard error below _MAX_LOG_STANDARD_ERROR.
+
+    A flat direction (e.g. r and alpha drifting to infinity together when purchase rates do
+    not vary, or a and b when nobody seems to drop out) stops L-BFGS-B with a "success" far
+    from any meaningful optimum; the observed information matrix exposes it.
+    """
+    if not np.isfinite(information).all() or np.linalg.eigvalsh(information).min() <= 0:
+        return False
+    return bool(np.all(np.diag(np.linalg.inv(information)) < _MAX_LOG_STANDARD_ERROR**2))
+
+
 # --------------------------------------------------------------------------- BG/NBD fit
 
 
 @dataclass(frozen=True)
 class _BgNbdData:
-    """Compressed BG/NBD sufficient data, split into customers with and without repeats."""
+    """BG/NBD sufficient data, split into customers with and without repeat purchases."""
 
     T0: FloatArray
     w0: FloatArray
@@ -349,29 +507,33 @@ class _BgNbdData:
     unique_x: FloatArray  # the distinct positive frequencies, for the terms that depend on x only
     weight_x: FloatArray
 
-    @property
-    def total_weight(self) -> float:
-        return float(self.w0.sum() + self.w.sum())
-
-
-def _bgnbd_data(x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray) -> _BgNbdData:
-    """Split customers by x = 0 / x > 0 and merge identical rows."""
-    zero = x == 0
-    (T0,), w0 = _compress((big_t[zero],), w[zero])
-    (xp, tp, Tp), wp = _compress((x[~zero], t_x[~zero], big_t[~zero]), w[~zero])
-    return _bgnbd_pack(T0, w0, xp, tp, Tp, wp)
-
 
 def _bgnbd_pack(
-    T0: FloatArray, w0: FloatArray, x: FloatArray, t_x: FloatArray, big_t: FloatArray, w: FloatArray
+    T0: FloatArray,
+    w0: FloatArray,
+    x: FloatArray,
+    t_x: FloatArray,
+    big_t: FloatArray,
+    w: FloatArray,
 ) -> _BgNbdData:
-    """Return the likelihood data for these rows, with the per-distinct-x weights."""
+    """Return the likelihood data for these rows (zero-weight rows dropped), with per-x weights."""
+    keep0, keep = w0 > 0, w > 0
+    x, t_x, big_t, w = x[keep], t_x[keep], big_t[keep], w[keep]
     unique_x, inverse = np.unique(x, return_inverse=True)
     weight_x = np.bincount(inverse, weights=w, minlength=unique_x.shape[0]).astype(np.float64)
-    return _BgNbdData(T0=T0, w0=w0, x=x, t_x=t_x, T=big_t, w=w, unique_x=unique_x, weight_x=weight_x)
+    return _BgNbdData(T0=T0[keep0], w0=w0[keep0], x=x, t_x=t_x, T=big_t, w=w, unique_x=unique_x, weight_x=weight_x)
 
 
-def _bgnbd_loglik(params: FloatArray, data: _BgNbdData, *, gradient: bool = True) -> tuple[float, FloatArray]:
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """Return sum(a * b) without BLAS.
+
+    `a @ b` goes to multi-threaded OpenBLAS, whose thread hand-off made each likelihood
+    evaluation up to 20 times slower on a busy two-core machine; einsum stays on one core.
+    """
+    return float(np.einsum("i,i->", a, b))
+
+
+def _bgnbd_loglik(params: FloatArray, data: _BgNbdData) -> tuple[float, FloatArray]:
     """Return the weighted BG/NBD log-likelihood (FHL eq. 6) and its gradient in (r, alpha, a, b).
 
     Per customer, ln L = ln A1 + ln A2 + ln(A3 + [x > 0] A4) with
@@ -380,120 +542,53 @@ def _bgnbd_loglik(params: FloatArray, data: _BgNbdData, *, gradient: bool = True
     """
     r, alpha, a, b = (float(value) for value in params)
     ln_alpha = np.log(alpha)
-    # Customers without repeat purchases: ln L = r ln alpha - r ln(alpha + T).
-    w0_total = float(data.w0.sum())
-    ln_T0 = np.log(alpha + data.T0)
-    loglik = r * (w0_total * ln_alpha - float(data.w0 @ ln_T0))
-
     xs, wx = data.unique_x, data.weight_x
-    loglik += float(
-        wx
-        @ (
-            special.gammaln(r + xs)
-            + special.gammaln(b + xs)
-            - special.gammaln(a + b + xs)
-            + (special.gammaln(a + b) - special.gammaln(r) - special.gammaln(b) + r * ln_alpha)
-        )
+    total = float(data.w0.sum()) + float(wx.sum())
+
+    # Customers without repeat purchases: ln L = r ln alpha - r ln(alpha + T).
+    ln_T0 = np.log(alpha + data.T0)
+    sum_ln_T0 = _dot(data.w0, ln_T0)
+    # Terms of customers with repeat purchases that depend on x only.
+    by_x = special.gammaln(r + xs) + special.gammaln(b + xs) - special.gammaln(a + b + xs)
+    loglik = (
+        total * r * ln_alpha
+        - r * sum_ln_T0
+        + _dot(wx, by_x)
+        + float(wx.sum()) * (special.gammaln(a + b) - special.gammaln(r) - special.gammaln(b))
     )
+    # Per-row terms: d = ln(A4 / A3), ln(A3 + A4) = ln A3 + softplus(d).
     x, w = data.x, data.w
     rx = r + x
     ln_T = np.log(alpha + data.T)
-    ln_t = np.log(alpha + data.t_x)
-    ln_b1 = np.log(b - 1.0 + x)
-    # d = ln(A4 / A3); ln(A3 + A4) = ln A3 + softplus(d), computed without overflow.
-    d = np.log(a) - ln_b1 + rx * (ln_T - ln_t)
-    loglik += float(w @ (np.logaddexp(0.0, d) - rx * ln_T))
-    if not gradient:
-        return loglik, np.zeros(4)
+    ln_gap = ln_T - np.log(alpha + data.t_x)
+    inv_b1 = 1.0 / (b - 1.0 + x)
+    d = np.log(a) + np.log(inv_b1) + rx * ln_gap
+    small = np.exp(-np.abs(d))  # in (0, 1]: no overflow for either sign of d
+    loglik += _dot(w, np.maximum(d, 0.0) + np.log1p(small) - rx * ln_T)
 
-    p4 = special.expit(d)  # share of A4 in A3 + A4: the "dropped out after t_x" branch
-    wp_total = float(wx.sum())
+    # p4 = A4 / (A3 + A4), the weight of the "dropped out right after t_x" branch.
+    p4 = np.where(d >= 0, 1.0, small) / (1.0 + small)
+    w_p4 = w * p4
     psi_ab = special.digamma(a + b)
     psi_abx = special.digamma(a + b + xs)
     inv_T = 1.0 / (alpha + data.T)
     inv_t = 1.0 / (alpha + data.t_x)
     d_r = (
-        w0_total * ln_alpha
-        - float(data.w0 @ ln_T0)
-        + float(wx @ (special.digamma(r + xs) - special.digamma(r) + ln_alpha))
-        + float(w @ (p4 * (ln_T - ln_t) - ln_T))
+        total * ln_alpha
+        - sum_ln_T0
+        + _dot(wx, special.digamma(r + xs) - special.digamma(r))
+        + _dot(w_p4, ln_gap)
+        - _dot(w, ln_T)
     )
     d_alpha = (
-        (w0_total + wp_total) * r / alpha
-        - r * float(data.w0 @ (1.0 / (alpha + data.T0)))
-        + float(w @ (rx * (p4 * (inv_T - inv_t) - inv_T)))
+        total * r / alpha
+        - r * _dot(data.w0, 1.0 / (alpha + data.T0))
+        + _dot(w_p4 * rx, inv_T - inv_t)
+        - _dot(w * rx, inv_T)
     )
-    d_a = float(wx @ (psi_ab - psi_abx)) + float(w @ p4) / a
-    d_b = float(wx @ (psi_ab + special.digamma(b + xs) - special.digamma(b) - psi_abx)) - float(
-        w @ (p4 / (b - 1.0 + x))
-    )
+    d_a = _dot(wx, psi_ab - psi_abx) + float(w_p4.sum()) / a
+    d_b = _dot(wx, psi_ab + special.digamma(b + xs) - special.digamma(b) - psi_abx) - _dot(w_p4, inv_b1)
     return loglik, np.array([d_r, d_alpha, d_a, d_b])
-
-
-def _maximise(
-    loglik: Callable[[FloatArray], tuple[float, FloatArray]], start: FloatArray, scale: float
-) -> tuple[FloatArray, float, bool, str]:
-    """Maximise `loglik` over log-parameters with L-BFGS-B; return params, LL, converged, message."""
-
-    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
-        params = np.exp(theta)
-        value, grad = loglik(params)
-        if not np.isfinite(value) or not np.isfinite(grad).all():
-            # Steer the line search back instead of letting NaN propagate.
-            return 1e300, np.zeros_like(theta)
-        return -value / scale, -(grad * params) / scale
-
-    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * start.shape[0]
-    with np.errstate(all="ignore"):
-        result = optimize.minimize(
-            objective,
-            np.log(start),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": 1000, "ftol": 1e-14, "gtol": 1e-9},
-        )
-    theta = result.x
-    params = np.exp(theta)
-    at_bound = bool(np.any(np.abs(theta) >= _LOG_BOUND - 1e-6))
-    gradient_small = bool(np.max(np.abs(result.jac)) < 1e-4)
-    converged = bool((result.success or gradient_small) and not at_bound and np.isfinite(result.fun))
-    if at_bound:
-        message = "a parameter ran to its bound: the data do not identify the model (e.g. no sign of dropout)"
-    elif not converged:
-        message = f"optimizer did not converge: {result.message}"
-    elif not _well_determined(objective, theta, scale):
-        converged = False
-        message = "the likelihood is flat at the optimum: the data do not pin the parameters down"
-    else:
-        message = ""
-    return params, -float(result.fun) * scale, converged, message
-
-
-def _well_determined(
-    objective: Callable[[FloatArray], tuple[float, FloatArray]], theta: FloatArray, scale: float
-) -> bool:
-    """Return whether every log-parameter has a standard error below _MAX_LOG_STANDARD_ERROR.
-
-    A flat direction (e.g. r and alpha drifting to infinity together when purchase rates do
-    not vary, or a and b when nobody seems to drop out) stops L-BFGS-B with a "success" far
-    from any meaningful optimum; the observed information matrix exposes it.
-    """
-    size = theta.shape[0]
-    hessian = np.empty((size, size))
-    with np.errstate(all="ignore"):
-        for i in range(size):
-            shift = np.zeros(size)
-            shift[i] = _HESSIAN_STEP
-            hessian[:, i] = (objective(theta + shift)[1] - objective(theta - shift)[1]) / (2 * _HESSIAN_STEP)
-    information = scale * (hessian + hessian.T) / 2
-    if not np.isfinite(information).all():
-        return False
-    eigenvalues = np.linalg.eigvalsh(information)
-    if eigenvalues.min() <= 0:
-        return False
-    variances = np.diag(np.linalg.inv(information))
-    return bool(np.all(variances < _MAX_LOG_STANDARD_ERROR**2))
 
 
 def fit_bgnbd(
@@ -506,7 +601,8 @@ def fit_bgnbd(
     """Fit the BG/NBD model by maximum likelihood; raise InsufficientData if the data are too thin.
 
     `weights` counts how many customers each row stands for. The fit is reported with
-    `converged=False` and a message, not raised, when the optimizer fails.
+    `converged=False` and a message, not raised, when the optimizer fails or the data do
+    not determine the parameters.
     """
     x, t_x, big_t = _customer_arrays(frequency, recency, T)
     x, t_x, big_t = x.ravel(), t_x.ravel(), big_t.ravel()
@@ -519,43 +615,30 @@ def fit_bgnbd(
         raise InsufficientData(
             f"BG/NBD needs at least {MIN_BGNBD_REPEAT_CUSTOMERS} customers with a repeat purchase, has {n_repeat:g}"
         )
-    if not (big_t > 0).any():
-        raise InsufficientData("BG/NBD needs customers observed for some time after their first purchase (all T = 0)")
-    data = _bgnbd_data(x, t_x, big_t, w)
-    start = _bgnbd_start(data, x, big_t, w)
-    params, loglik, converged, message = _maximise(lambda p: _bgnbd_loglik(p, data), start, n_customers)
-    r, alpha, a, b = (float(value) for value in params)
+    zero = x == 0
+    (T0,), w0 = _compress((big_t[zero],), w[zero])
+    (xp, tp, Tp), wp = _compress((x[~zero], t_x[~zero], big_t[~zero]), w[~zero])
+    n0 = T0.shape[0]
+
+    def make_loglik(row_weights: FloatArray) -> _LogLik:
+        data = _bgnbd_pack(T0, row_weights[:n0], xp, tp, Tp, row_weights[n0:])
+        return lambda params: _bgnbd_loglik(params, data)
+
+    # r/alpha is the mean purchase rate; with r = 1 that gives alpha ~ time per purchase.
+    rate = _dot(w, x) / max(_dot(w, big_t), 1e-12)
+    start = np.array([1.0, 1.0 / max(rate, 1e-12), 0.5, 2.0])
+    result = _fit(make_loglik, np.concatenate((w0, wp)), start)
+    r, alpha, a, b = result.params
     return BgNbdParams(
         r=r,
         alpha=alpha,
         a=a,
         b=b,
-        log_likelihood=loglik,
+        log_likelihood=result.log_likelihood,
         n_customers=round(n_customers),
-        converged=converged,
-        message=message,
+        converged=result.converged,
+        message=result.message,
     )
-
-
-def _bgnbd_start(data: _BgNbdData, x: FloatArray, big_t: FloatArray, w: FloatArray) -> FloatArray:
-    """Return a start point: moment guess, refined on a subsample when the data are large."""
-    # r/alpha is the mean purchase rate; with r = 1 that gives alpha ~ total time / purchases.
-    rate = float(w @ x) / max(float(w @ big_t), 1e-12)
-    start = np.array([1.0, 1.0 / max(rate, 1e-12), 0.5, 2.0])
-    rows = data.x.shape[0] + data.T0.shape[0]
-    if rows <= _WARM_START_ROWS:
-        return start
-    # A fixed seed keeps fits reproducible; the subsample only chooses where to start.
-    rng = np.random.default_rng(20050101)
-    total = data.total_weight
-    probabilities = np.concatenate((data.w0, data.w)) / total
-    draws = np.bincount(rng.choice(rows, size=_WARM_START_ROWS, p=probabilities), minlength=rows).astype(float)
-    n0 = data.T0.shape[0]
-    w0, w = draws[:n0], draws[n0:]
-    keep0, keep = w0 > 0, w > 0
-    sample = _bgnbd_pack(data.T0[keep0], w0[keep0], data.x[keep], data.t_x[keep], data.T[keep], w[keep])
-    params, _, converged, _ = _maximise(lambda p: _bgnbd_loglik(p, sample), start, float(_WARM_START_ROWS))
-    return params if converged else start
 
 
 # --------------------------------------------------------------------------- BG/NBD predictions
@@ -692,36 +775,66 @@ def fit_gamma_gamma(frequency: ArrayLike, monetary: ArrayLike, *, weights: Array
     (xs, ms), ws = _compress((x[repeat], m[repeat]), w[repeat])
     if np.ptp(ms) == 0:
         raise InsufficientData("Gamma-Gamma needs customers whose mean spend differs (all values are equal)")
-    ln_m, ln_x = np.log(ms), np.log(xs)
 
-    def loglik(params: FloatArray) -> tuple[float, FloatArray]:
-        # ln f(m_x | p, q, v, x) = ln Gamma(px+q) - ln Gamma(px) - ln Gamma(q) + q ln v
-        #   + (px-1) ln m_x + px ln x - (px+q) ln(v + x m_x)        (Fader & Hardie 2013, eq. 4)
-        p, q, v = (float(value) for value in params)
-        px = p * xs
-        ln_vxm = np.log(v + xs * ms)
-        value = ws @ (
-            special.gammaln(px + q)
-            - special.gammaln(px)
-            - special.gammaln(q)
-            + q * np.log(v)
-            + (px - 1.0) * ln_m
-            + px * ln_x
-            - (px + q) * ln_vxm
-        )
-        psi_pxq = special.digamma(px + q)
-        d_p = ws @ (xs * (psi_pxq - special.digamma(px) + ln_m + ln_x - ln_vxm))
-        d_q = ws @ (psi_pxq - special.digamma(q) + np.log(v) - ln_vxm)
-        d_v = ws @ (q / v - (px + q) / (v + xs * ms))
-        return float(value), np.array([d_p, d_q, d_v])
+    def make_loglik(row_weights: FloatArray) -> _LogLik:
+        keep = row_weights > 0
+        return _gamma_gamma_loglik(xs[keep], ms[keep], row_weights[keep])
 
     # Start from the spend scale: E[m] = p v / (q - 1), here with p = 1, q = 2.
-    start = np.array([1.0, 2.0, float(ws @ ms) / n_repeat])
-    params, log_likelihood, converged, message = _maximise(loglik, start, n_repeat)
-    p, q, v = (float(value) for value in params)
+    start = np.array([1.0, 2.0, _dot(ws, ms) / float(ws.sum())])
+    result = _fit(make_loglik, ws, start)
+    p, q, v = result.params
     return GammaGammaParams(
-        p=p, q=q, v=v, log_likelihood=log_likelihood, n_customers=round(n_repeat), converged=converged, message=message
+        p=p,
+        q=q,
+        v=v,
+        log_likelihood=result.log_likelihood,
+        n_customers=round(n_repeat),
+        converged=result.converged,
+        message=result.message,
     )
+
+
+def _gamma_gamma_loglik(x: FloatArray, m: FloatArray, w: FloatArray) -> _LogLik:
+    """Return the weighted Gamma-Gamma log-likelihood of mean spends m over x transactions.
+
+    ln f(m | p, q, v, x) = ln Gamma(px+q) - ln Gamma(px) - ln Gamma(q) + q ln v
+        + (px-1) ln m + px ln x - (px+q) ln(v + x m)        (Fader & Hardie 2013)
+    The Gamma-function terms depend on x only and are summed per distinct x; the terms
+    linear in p are constants computed once, leaving one log per row and evaluation.
+    """
+    unique_x, inverse = np.unique(x, return_inverse=True)
+    weight_x = np.bincount(inverse, weights=w, minlength=unique_x.shape[0]).astype(np.float64)
+    total = float(w.sum())
+    ln_m = np.log(m)
+    sum_x_ln_xm = _dot(w, x * (ln_m + np.log(x)))  # coefficient of p
+    sum_ln_m = _dot(w, ln_m)
+    xm = x * m
+    wx = w * x
+
+    def loglik(params: FloatArray) -> tuple[float, FloatArray]:
+        p, q, v = (float(value) for value in params)
+        px = p * unique_x
+        ln_v = np.log(v)
+        ln_vxm = np.log(v + xm)
+        sum_ln_vxm = _dot(w, ln_vxm)
+        sum_x_ln_vxm = _dot(wx, ln_vxm)
+        value = (
+            _dot(weight_x, special.gammaln(px + q) - special.gammaln(px))
+            + total * (q * ln_v - special.gammaln(q))
+            + p * sum_x_ln_xm
+            - sum_ln_m
+            - p * sum_x_ln_vxm
+            - q * sum_ln_vxm
+        )
+        psi_pxq = special.digamma(px + q)
+        d_p = _dot(weight_x, unique_x * (psi_pxq - special.digamma(px))) + sum_x_ln_xm - sum_x_ln_vxm
+        d_q = _dot(weight_x, psi_pxq) + total * (ln_v - special.digamma(q)) - sum_ln_vxm
+        inv_vxm = 1.0 / (v + xm)
+        d_v = total * q / v - p * _dot(wx, inv_vxm) - q * _dot(w, inv_vxm)
+        return value, np.array([d_p, d_q, d_v])
+
+    return loglik
 
 
 def expected_average_value(params: GammaGammaParams, frequency: ArrayLike, monetary: ArrayLike) -> FloatArray:

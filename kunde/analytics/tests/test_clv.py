@@ -518,3 +518,16 @@ def test_calibration_holdout_rejects_thin_data() -> None:
         clv.calibration_holdout(empty, empty, [], n_customers=10, calibration_end=5, holdout_end=9)
     with pytest.raises(ValueError, match="must be after calibration_end"):
         clv.calibration_holdout(empty, empty, [], n_customers=10, calibration_end=9, holdout_end=5)
+
+
+def test_large_data_shortcut_finds_the_same_maximum(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The subsample-then-Newton path for large data ends where plain L-BFGS-B on all rows ends."""
+    rng = np.random.default_rng(9)
+    frequency, recency, big_t = clv.simulate_bgnbd(PARAMS, 60_000, rng.uniform(10, 78, 60_000), rng)
+    shortcut = clv.fit_bgnbd(frequency, recency, big_t)
+    monkeypatch.setattr(clv, "_WARM_START_ROWS", 10**9)
+    direct = clv.fit_bgnbd(frequency, recency, big_t)
+    assert shortcut.converged and direct.converged
+    for name in ("r", "alpha", "a", "b"):
+        assert getattr(shortcut, name) == pytest.approx(getattr(direct, name), rel=1e-5), name
+    assert shortcut.log_likelihood == pytest.approx(direct.log_likelihood, abs=1e-3)
