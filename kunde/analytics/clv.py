@@ -31,10 +31,10 @@ MIN_BGNBD_CUSTOMERS = 200
 MIN_BGNBD_REPEAT_CUSTOMERS = 50
 MIN_GAMMA_GAMMA_CUSTOMERS = 50
 # |Pearson r| between frequency and mean spend above which the Gamma-Gamma independence
-# assumption is doubtful (Fader & Hardie 2013 report r = 0.11 on CDNOW and call it fine).
+# assumption is doubtful; CDNOW, the model's textbook example, has r = 0.11.
 CORRELATION_WARNING = 0.3
-# Above this many distinct customer rows the BG/NBD fit first runs on a subsample to find a
-# start point; the full-data polish then needs only a few iterations.
+# Above this many distinct rows a fit first runs on a subsample of this size to find the
+# start point and curvature; the full-data Newton polish then needs only a few evaluations.
 _WARM_START_ROWS = 50_000
 # Log-parameters are boxed so that a degenerate data set (e.g. no sign of dropout, a -> 0)
 # ends at a bound and is reported as not converged instead of overflowing.
