@@ -13,6 +13,10 @@ Fields (operators):
   `{"topic", "channel", "kind", "mood" (int or list), "days" (last N days), "times" (N)}`.
 - `purchase` (only with the commerce app): at_least / fewer_than / none with value
   `{"category", "product" (id), "days", "since" (ISO date), "times", "min_total" (EUR)}`.
+- `rfm_segment` (only with the analytics app): eq, neq, in, not_in, is_set, is_empty with segment
+  keys (champions, loyal, at_risk, …); `churn_risk`, `probability_alive`, `next_purchase_probability`
+  (0..1) and `predicted_clv` (EUR): gt/gte/lt/lte, is_set, is_empty. A person's scores are their
+  own or, for a contact person, those of an organisation they currently work for.
 - `consent`: valid / not_valid with value `"newsletter"` or `{"purpose", "channel"}`
   (ledger only; the suppression list is checked by `may_contact` at send time).
 
@@ -44,6 +48,7 @@ MAX_RULES = 100
 TEXT_OPERATORS = {"eq", "neq", "in", "not_in", "contains", "is_set", "is_empty"}
 KEY_OPERATORS = {"eq", "neq", "in", "not_in", "is_set", "is_empty"}
 COUNT_OPERATORS = {"at_least", "fewer_than", "none"}
+NUMBER_OPERATORS = frozenset({"gt", "gte", "lt", "lte", "is_set", "is_empty"})
 
 FIELDS: dict[str, set[str]] = {
     "city": TEXT_OPERATORS,
@@ -58,7 +63,11 @@ FIELDS: dict[str, set[str]] = {
     "activity": COUNT_OPERATORS,
     "purchase": COUNT_OPERATORS,
     "consent": {"valid", "not_valid"},
+    "rfm_segment": KEY_OPERATORS,
+    **{name: set(NUMBER_OPERATORS) for name in ("churn_risk", "probability_alive", "next_purchase_probability",
+                                            "predicted_clv")},
 }
+SCORE_FIELDS = {"rfm_segment", "churn_risk", "probability_alive", "next_purchase_probability", "predicted_clv"}
 CUSTOM_OPERATORS = TEXT_OPERATORS | {"gt", "gte", "lt", "lte"}
 NEGATED = {"neq": "eq", "not_in": "in", "is_empty": "is_set", "not_valid": "valid"}
 
@@ -210,6 +219,8 @@ def _positive(field: str, operator: str, value: Any, path: str) -> Q:
         return _purchase(operator, value, path)
     if field == "consent":
         return _consent(value, path)
+    if field in SCORE_FIELDS:
+        return _score(field, operator, value, path)
     raise _error(path, field)  # pragma: no cover
 
 
@@ -350,6 +361,38 @@ def _purchase(operator: str, value: Any, path: str) -> Q:
     names = {f.name for f in line_model._meta.get_fields()}
     amount = "net_amount_eur" if "net_amount_eur" in names else "net_amount"
     return _count_q(rows, operator, value, path, amount_field=amount)
+
+
+def _score(field: str, operator: str, value: Any, path: str) -> Q:
+    from django.apps import apps
+
+    if not apps.is_installed("kunde.analytics"):
+        raise _error(path, _("scores are not available (the analytics app is not installed)"))
+    score_model = apps.get_model("analytics", "CustomerScore")
+    if operator == "is_set":
+        condition = Q(**{f"{field}__isnull": False}) & ~Q(**{field: ""}) if field == "rfm_segment" else Q(
+            **{f"{field}__isnull": False})
+    elif field == "rfm_segment":
+        keys = _texts(value, path) if operator == "in" else [_text(value, path)]
+        from kunde.analytics.rfm import SEGMENTS
+
+        unknown = sorted(set(keys) - set(SEGMENTS))
+        if unknown:
+            raise _error(path, _("unknown RFM segment %(keys)s; known: %(known)s")
+                         % {"keys": ", ".join(unknown), "known": ", ".join(SEGMENTS)})
+        condition = Q(rfm_segment__in=keys)
+    else:
+        try:
+            number = float(value) if not isinstance(value, bool) else float("nan")
+        except (TypeError, ValueError):
+            number = float("nan")
+        if number != number:  # NaN: not a number, or a boolean
+            raise _error(path, _("the value must be a number"))
+        condition = Q(**{f"{field}__{operator}": number})
+    own = score_model.objects.filter(condition, person=OuterRef("pk"))
+    employer = score_model.objects.filter(condition, organisation__employments__person=OuterRef("pk"),
+                                          organisation__employments__end_date__isnull=True)
+    return Q(Exists(own)) | Q(Exists(employer))
 
 
 def _consent(value: Any, path: str) -> Q:
