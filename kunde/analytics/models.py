@@ -15,11 +15,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kunde.contacts.models import Organisation, Person
+from kunde.core.models import VersionedModel
 from kunde.core.permissions import ScopedQuerySet
 from kunde.core.personal_data import Category
 
 
-class AnalyticsSettings(models.Model):
+class AnalyticsSettings(VersionedModel):
     """The one row of assumptions every KPI and model uses (pk=1)."""
 
     inactivity_days = models.PositiveIntegerField(
@@ -32,7 +33,6 @@ class AnalyticsSettings(models.Model):
     clv_horizon_months = models.PositiveIntegerField(_("CLV horizon (months)"), default=12)
     annual_discount_rate = models.DecimalField(
         _("annual discount rate (%)"), max_digits=5, decimal_places=2, default=Decimal("10.00"))
-    version = models.PositiveIntegerField(default=1, editable=False)
 
     personal_data: dict[str, Category] = {}
 

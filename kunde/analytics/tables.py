@@ -98,7 +98,7 @@ def funnel_table(dash: dict[str, Any], stages: list[Any]) -> Table:
     for stage in stages:
         entry = funnel.get(str(stage.pk), {"reached": 0, "days": 0.0, "spells": 0})
         reached = entry["reached"]
-        conversion = round(reached / previous, 4) if previous else None
+        conversion: float | None = round(reached / previous, 4) if previous else None
         average_days = round(entry["days"] / entry["spells"], 1) if entry["spells"] else None
         rows.append([str(stage), reached, conversion, average_days])
         previous = reached

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -82,6 +83,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _cell(index: int) -> Callable[[list[Any]], Any]:
+    return lambda row: row[index]
+
+
 @login_required
 @require_GET
 def chart_export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
@@ -92,14 +97,17 @@ def chart_export(request: HttpRequest, chart: str, fmt: str) -> HttpResponse:
         raise Http404(chart)
     table = data[chart]
     user = actor(request)
-    columns = [ExportColumn(header, lambda row, index=index: row[index]) for index, header in enumerate(table.columns)]
+    columns = [ExportColumn(header, _cell(index)) for index, header in enumerate(table.columns)]
 
     def audited(rows: int, complete: bool) -> None:
         export_audit(actor=user, object_type="analytics.dashboard", label=table.title, fmt=fmt, rows=rows,
                      query=request.GET.urlencode(), complete=complete, request_id=getattr(request, "request_id", ""))
 
-    return export_response(rows=table.rows, columns=columns, fmt=fmt, filename=f"kunde-{chart}", title=table.title,
-                           on_done=audited)
+    language = getattr(request, "LANGUAGE_CODE", "") or ""
+    return export_response(  # type: ignore[return-value]
+        rows=table.rows, columns=columns, fmt=fmt, filename=f"kunde-{chart}", title=table.title, on_done=audited,
+        # Excel in German locales splits CSV columns on semicolons.
+        delimiter=";" if language.startswith("de") else ",")
 
 
 @login_required
@@ -175,7 +183,8 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Cost recorded."))
             return redirect("analytics:settings")
     return render(request, "analytics/settings.html", {
-        "settings": current, "errors": errors, "general_errors": errors.get("__all__"), "costs": RelationshipCost.objects.all()[:50],
+        "settings": current, "errors": errors, "general_errors": errors.get("__all__"),
+        "costs": RelationshipCost.objects.all()[:50],
         "kinds": RelationshipCost.Kind.choices, "posted": request.POST if errors else {},
     })
 

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mail-messages", type=int, default=None,
                         help="e-mails to deliver to a local Dovecot and poll into tickets (default: customers/100, "
                              "at most 10,000; skipped without Dovecot)")
+    parser.add_argument("--analytics-orders-per-customer", type=float, default=10,
+                        help="orders per customer (BG/NBD process over three years) before timing the full "
+                             "analytics refresh and the KPI dashboard (default 10; 0 skips)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args(argv)
     for name, share in (("campaign_messages", 0.1), ("sales_deals", 0.3), ("service_tickets", 1.0)):
@@ -111,6 +114,11 @@ def measure(args: argparse.Namespace) -> dict:
         from kunde.bench.mail import measure_mail_ingest
 
         steps.append(("mail", lambda: measure_mail_ingest(args.mail_messages)))
+    if args.analytics_orders_per_customer:
+        from kunde.bench.analytics import measure_analytics
+
+        steps.append(("analytics", lambda: measure_analytics(args.customers, args.analytics_orders_per_customer,
+                                                             max(10, args.samples // 2), args.seed)))
     result: dict = {}
     for name, step in steps:
         print(f"measuring {name} ...", file=sys.stderr, flush=True)
