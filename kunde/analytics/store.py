@@ -11,12 +11,10 @@ import datetime as dt
 import json
 from typing import Any
 
-import numpy as np
 import polars as pl
 from django.db import connection, transaction
 
 from kunde.analytics import extract
-from kunde.analytics.aggregates import EPOCH_ORDINAL
 from kunde.analytics.models import CustomerScore
 
 STAGING = "analytics_customerscore_staging"
@@ -38,51 +36,42 @@ _CASTS = {
 }
 
 
-def _date_strings(days: np.ndarray) -> list[str]:
-    return [dt.date.fromordinal(int(day) + EPOCH_ORDINAL).isoformat() for day in days]
-
-
 def score_table(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at: dt.datetime,
                 previous: dict[int, str] | None = None) -> pl.DataFrame:
-    """The rows to store, one per scored customer, in `COLUMNS` order."""
+    """The rows to store, one per scored customer, in `COLUMNS` order (built column-wise)."""
     if not scores.height:
         return pl.DataFrame(schema=SCHEMA)
-    idx = scores.get_column("idx").to_numpy()
-    keys = customers.get_column("key").to_numpy()[idx]
-    owner = customers.get_column("owner").to_numpy()[idx] if customers.height else []
-    team = customers.get_column("team").to_numpy()[idx] if customers.height else []
-    previous = previous or {}
-
-    def nullable(name: str) -> list[float | None]:
-        values = scores.get_column(name).to_numpy().astype(np.float64)
-        return [None if np.isnan(v) else float(v) for v in values]
-
-    def score_int(name: str) -> list[int | None]:
-        return [int(v) or None for v in scores.get_column(name).to_numpy()]
-
+    keyed = scores.join(customers.select("idx", "key", "owner", "team"), on="idx", how="left")
+    epoch = pl.lit(dt.date(1970, 1, 1))
+    previous_frame = pl.DataFrame({"key": list((previous or {}).keys()), "previous": list((previous or {}).values())},
+                                  schema={"key": pl.Int64, "previous": pl.Utf8})
+    keyed = keyed.join(previous_frame, on="key", how="left")
     stamp = computed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return pl.DataFrame({
-        "person_id": [int(k) if k > 0 else None for k in keys],
-        "organisation_id": [int(-k) if k < 0 else None for k in keys],
-        "owner_id_at_refresh": [None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
-                                for v in owner],
-        "team_id_at_refresh": [None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v)
-                               for v in team],
-        "first_purchase_on": _date_strings(scores.get_column("first").to_numpy()),
-        "last_purchase_on": _date_strings(scores.get_column("last").to_numpy()),
-        "purchases": scores.get_column("purchases").to_list(),
-        "revenue": [round(float(v), 2) for v in scores.get_column("revenue").to_numpy()],
-        "recency_days": scores.get_column("recency").to_list(),
-        "rfm_r": score_int("rfm_r"), "rfm_f": score_int("rfm_f"), "rfm_m": score_int("rfm_m"),
-        "rfm_segment": [str(v) for v in scores.get_column("segment").to_list()],
-        "previous_rfm_segment": [previous.get(int(k), "") for k in keys],
-        "probability_alive": nullable("p_alive"), "expected_purchases": nullable("expected"),
-        "next_purchase_probability": nullable("next_purchase"), "expected_order_value": nullable("order_value"),
-        "predicted_clv": nullable("clv"), "churn_risk": nullable("churn"),
-        "churn_basis": [str(v) for v in scores.get_column("basis").to_list()],
-        "churn_factors": [json.dumps(v) for v in scores.get_column("factors").to_list()],
-        "computed_at": [stamp] * scores.height,
-    }, schema=SCHEMA, strict=False)
+
+    def nullable(name: str) -> pl.Expr:
+        return pl.when(pl.col(name).is_nan()).then(None).otherwise(pl.col(name)).cast(pl.Float64)
+
+    def score_int(name: str) -> pl.Expr:
+        return pl.when(pl.col(name) > 0).then(pl.col(name)).otherwise(None).cast(pl.Int64)
+
+    return keyed.select(
+        pl.when(pl.col("key") > 0).then(pl.col("key")).otherwise(None).alias("person_id"),
+        pl.when(pl.col("key") < 0).then(-pl.col("key")).otherwise(None).alias("organisation_id"),
+        pl.col("owner").alias("owner_id_at_refresh"), pl.col("team").alias("team_id_at_refresh"),
+        (epoch + pl.duration(days=pl.col("first"))).cast(pl.Utf8).alias("first_purchase_on"),
+        (epoch + pl.duration(days=pl.col("last"))).cast(pl.Utf8).alias("last_purchase_on"),
+        pl.col("purchases").cast(pl.Int64), pl.col("revenue").round(2).cast(pl.Float64),
+        pl.col("recency").cast(pl.Int64).alias("recency_days"),
+        score_int("rfm_r").alias("rfm_r"), score_int("rfm_f").alias("rfm_f"), score_int("rfm_m").alias("rfm_m"),
+        pl.col("segment").cast(pl.Utf8).alias("rfm_segment"),
+        pl.col("previous").fill_null("").alias("previous_rfm_segment"),
+        nullable("p_alive").alias("probability_alive"), nullable("expected").alias("expected_purchases"),
+        nullable("next_purchase").alias("next_purchase_probability"),
+        nullable("order_value").alias("expected_order_value"), nullable("clv").alias("predicted_clv"),
+        nullable("churn").alias("churn_risk"), pl.col("basis").cast(pl.Utf8).alias("churn_basis"),
+        pl.col("factors").cast(pl.Utf8).alias("churn_factors"),
+        pl.lit(stamp).alias("computed_at"),
+    ).cast(SCHEMA)  # type: ignore[arg-type]
 
 
 def previous_segments() -> dict[int, str]:
@@ -94,26 +83,30 @@ def previous_segments() -> dict[int, str]:
 
 def replace_scores(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at: dt.datetime) -> int:
     table = score_table(customers, scores, computed_at=computed_at, previous=previous_segments())
-    adbc = extract._adbc_connection()
-    if adbc is None:
+    mode = extract.bulk_mode()
+    if mode is None:
         return _replace_with_django(table)
+    casts = _CASTS[connection.vendor]
+    selected = ", ".join(casts.get(name, "{}").format(name) for name in COLUMNS)
+    target = CustomerScore._meta.db_table
+    insert = f"INSERT INTO {target} ({', '.join(COLUMNS)}) SELECT {selected} FROM {STAGING}"  # noqa: S608
+    if mode == "sqlite":
+        from kunde.analytics import sqlite_bridge
+
+        sqlite_bridge.replace(str(connection.settings_dict["NAME"]), table.to_arrow(), target=target,
+                              staging=STAGING, insert_sql=insert)
+        return table.height
+    adbc = extract.postgres_connection()
     try:
-        _replace_with_adbc(adbc, table)
+        with adbc.cursor() as cursor:
+            cursor.adbc_ingest(STAGING, table.to_arrow(), mode="replace")
+            cursor.execute(f"DELETE FROM {target}")  # noqa: S608 - constant names
+            cursor.execute(insert)
+            cursor.execute(f"DROP TABLE {STAGING}")
+        adbc.commit()
     finally:
         adbc.close()
     return table.height
-
-
-def _replace_with_adbc(adbc: Any, table: pl.DataFrame) -> None:
-    casts = _CASTS[connection.vendor]
-    selected = ", ".join(casts.get(name, "{}").format(name) for name in COLUMNS)
-    with adbc.cursor() as cursor:
-        cursor.adbc_ingest(STAGING, table.to_arrow(), mode="replace")
-        cursor.execute(f"DELETE FROM {CustomerScore._meta.db_table}")  # noqa: S608 - constant names
-        cursor.execute(f"INSERT INTO {CustomerScore._meta.db_table} ({', '.join(COLUMNS)}) "  # noqa: S608
-                       f"SELECT {selected} FROM {STAGING}")
-        cursor.execute(f"DROP TABLE {STAGING}")
-    adbc.commit()
 
 
 @transaction.atomic
