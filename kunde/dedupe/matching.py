@@ -45,8 +45,10 @@ class Profile:
 
     id: int
     name: str
-    first: str = ""  # canonical given names (people)
+    first: str = ""  # canonical given names (people): Hans → johannes
+    given: str = ""  # the given names as written, folded (people)
     last: str = ""  # folded surname (people)
+    raw_name: str = ""  # given names as written and surname (people)
     emails: set[str] = field(default_factory=set)
     mailboxes: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
@@ -125,8 +127,10 @@ def person_profiles(ids: Sequence[int] | None = None) -> dict[int, Profile]:
     profiles: dict[int, Profile] = {}
     for pk, first_name, last_name, birthday in source:
         first = normalize.canonical_first_name(first_name or "")
+        given = normalize.name_key(first_name or "")
         last = normalize.name_key(last_name or "")
-        profiles[pk] = Profile(id=pk, name=f"{first} {last}".strip(), first=first, last=last, birthday=birthday)
+        profiles[pk] = Profile(id=pk, name=f"{first} {last}".strip(), first=first, given=given, last=last,
+                               raw_name=f"{given} {last}".strip(), birthday=birthday)
     _add_contact_points(profiles, "person", None if ids is None else list(profiles))
     return profiles
 
@@ -223,18 +227,31 @@ def block_pairs(members: Sequence[int], profiles: dict[int, Profile]) -> Iterato
 # --- scores ----------------------------------------------------------------------------
 
 
+def _given_names_fit(one: str, other: str) -> bool:
+    if len(one) == 1 or len(other) == 1:
+        return one[0] == other[0]  # an initial fits its name
+    if one.startswith(other) or other.startswith(one):
+        return True  # a short form: Alex / Alexander, Pete / Peter
+    return fuzz.ratio(one, other) >= 70
+
+
 def _first_names_agree(a: Profile, b: Profile) -> bool | None:
-    """Whether two given names fit (an initial fits its name); None when one is missing."""
-    if not a.first or not b.first:
+    """Whether two given names fit, as written or as canonical names; None when one is missing."""
+    if not a.given or not b.given:
         return None
-    if len(a.first) == 1 or len(b.first) == 1:
-        return a.first[0] == b.first[0]
-    return fuzz.ratio(a.first, b.first) >= 70
+    return _given_names_fit(a.first, b.first) or _given_names_fit(a.given, b.given)
 
 
 def _swapped(a: Profile, b: Profile) -> bool:
-    return bool(a.first and b.first and a.last and b.last) and (
-        fuzz.ratio(a.first, b.last) >= 85 and fuzz.ratio(a.last, b.first) >= 85)
+    return bool(a.given and b.given and a.last and b.last) and (
+        fuzz.ratio(a.given, b.last) >= 85 and fuzz.ratio(a.last, b.given) >= 85)
+
+
+def _name_similarity(a: Profile, b: Profile) -> int:
+    """Token-order-free similarity of the names, with canonical and with written given names."""
+    if not a.name or not b.name:
+        return 0
+    return round(max(fuzz.token_sort_ratio(a.name, b.name), fuzz.token_sort_ratio(a.raw_name, b.raw_name)))
 
 
 def score_people(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
@@ -242,12 +259,12 @@ def score_people(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
 
     55 % of the score is the name (token order ignored, nicknames canonical); an equal
     e-mail adds 35 (the same mailbox in another spelling 30), a phone 30, an address 20
-    (or the same postal code 8), the same birthday 15. Given names that clearly differ
+    (or the same postal code 4), the same birthday 15. Given names that clearly differ
     (Anna / Hans at one address and phone: a household) take 30 off, and two different
     birthdays 40.
     """
     reasons: list[Reason] = []
-    name = round(fuzz.token_sort_ratio(a.name, b.name)) if a.name and b.name else 0
+    name = _name_similarity(a, b)
     points = 0.55 * name
     if name >= 60:
         reasons.append(Reason("same_name" if name == 100 else "similar_name", None if name == 100 else name))
@@ -264,7 +281,9 @@ def score_people(a: Profile, b: Profile) -> tuple[int, list[Reason]]:
         points += 20
         reasons.append(Reason("same_address"))
     elif a.places & b.places:
-        points += 8
+        # Deliberately small: an equal name at the same postal code alone (two Thomas Müller in
+        # one district) stays below the threshold; it only lifts a pair with other evidence.
+        points += 4
         reasons.append(Reason("same_postal_code"))
     if a.birthday and b.birthday:
         if a.birthday == b.birthday:
