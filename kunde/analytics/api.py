@@ -46,6 +46,7 @@ class KpiQuery(Schema):
     period: str | None = Field(None, description="e.g. 2026-11, 2026-Q4 or 2026; default the current one.")
     owner: int | None = None
     team: int | None = None
+    segment: int | None = Field(None, description="A marketing segment you may see: its customers only.")
 
 
 class ScoreOut(Schema):
@@ -91,8 +92,12 @@ class RefreshOut(Schema):
 @analytics.get("/kpis", response={200: KpisOut, **LIST_ERRORS})
 def kpis(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
     """Every KPI of one period with the previous period's value, over the customers you may see."""
-    dash = selectors.dashboard(actor(request), kind=query.kind, period=query.period, owner=query.owner,
-                               team=query.team)
+    user = actor(request)
+    segment = selectors.visible_segment(user, query.segment)
+    if query.segment is not None and segment is None:
+        raise Http404("No such segment.")
+    dash = selectors.dashboard(user, kind=query.kind, period=query.period, owner=query.owner, team=query.team,
+                               segment=segment)
     fresh = dash["freshness"]
     return {"kind": dash["kind"], "period": dash["period"], "computed_at": fresh["computed_at"],
             "stale": fresh["stale"],

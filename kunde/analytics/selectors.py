@@ -34,8 +34,9 @@ def pair_filter(user: Any) -> Q | None:
     return condition
 
 
-def summed(user: Any, name: str, *, owner: int | None = None, team: int | None = None) -> dict[str, Any]:
-    rows = ScopeAggregate.objects.filter(name=name)
+def summed(user: Any, name: str, *, owner: int | None = None, team: int | None = None,
+           prefix: str = "") -> dict[str, Any]:
+    rows = ScopeAggregate.objects.filter(name=f"{prefix}{name}")
     visible = pair_filter(user)
     if visible is not None:
         rows = rows.filter(visible)
@@ -62,16 +63,31 @@ def period_keys(kind: str, today: dt.date | None = None) -> list[str]:
     return [p.key for p in aggregates.periods(today or timezone.localdate()) if p.kind == kind]
 
 
+def visible_segment(user: Any, segment_id: int | None) -> Any:
+    """The marketing segment `user` may use as a dashboard filter, or None."""
+    if segment_id is None:
+        return None
+    from kunde.audience.models import Segment
+
+    return Segment.objects.for_user(user).filter(pk=segment_id).first()
+
+
 def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owner: int | None = None,
-              team: int | None = None) -> dict[str, Any]:
-    """KPI tiles with trends, and the data of every chart, for what `user` may see."""
+              team: int | None = None, segment: Any = None) -> dict[str, Any]:
+    """KPI tiles with trends, and the data of every chart, for what `user` may see (of `segment`)."""
     if kind not in aggregates.PERIOD_KINDS:
         kind = "month"
     run = latest_run()
     as_of = dt.date.fromisoformat(run.diagnostics["as_of"]) if run and run.diagnostics.get("as_of") else None
     keys = period_keys(kind, as_of)
     key = f"{kind}:{period}" if period and f"{kind}:{period}" in keys else keys[-1]
-    kpi_data = summed(user, "kpi", owner=owner, team=team)
+    scope: dict[str, Any] = {"owner": owner, "team": team, "prefix": ""}
+    if segment is not None and run is not None:
+        from kunde.analytics import segment_figures
+
+        segment_figures.ensure(segment)
+        scope["prefix"] = segment_figures.prefix(segment)
+    kpi_data = summed(user, "kpi", **scope)
     settings = AnalyticsSettings.load()
     context = {"hourly_rate": settings.hourly_rate}
     series_keys = keys[-12:]
@@ -82,9 +98,9 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
         "kind": kind, "period": key.split(":", 1)[1], "period_key": key, "periods": [k.split(":", 1)[1] for k in keys],
         "kpis": kpis.values(kpi_data.get(key, {}), kpi_data.get(aggregates.previous_key(key)), context),
         "trend": trend,
-        "cohorts": summed(user, "cohort", owner=owner, team=team),
-        "funnel": summed(user, "funnel", owner=owner, team=team),
-        "scores": summed(user, "scores", owner=owner, team=team),
+        "cohorts": summed(user, "cohort", **scope),
+        "funnel": summed(user, "funnel", **scope),
+        "scores": summed(user, "scores", **scope), "segment": segment,
         "clv_edges": (run.diagnostics.get("clv_edges") if run else None) or [],
         "freshness": freshness(), "ror_formula": kpis.ROR_FORMULA, "hourly_rate": settings.hourly_rate,
     }

@@ -30,9 +30,11 @@ def _int(value: str | None) -> int | None:
 
 
 def _dashboard_data(request: HttpRequest) -> dict[str, Any]:
-    return selectors.dashboard(actor(request), kind=request.GET.get("kind") or "month",
+    user = actor(request)
+    return selectors.dashboard(user, kind=request.GET.get("kind") or "month",
                                period=request.GET.get("period") or None, owner=_int(request.GET.get("owner")),
-                               team=_int(request.GET.get("team")))
+                               team=_int(request.GET.get("team")),
+                               segment=selectors.visible_segment(user, _int(request.GET.get("segment"))))
 
 
 def _stages() -> list[Any]:
@@ -72,12 +74,14 @@ def _charts(dash: dict[str, Any], data: dict[str, tables.Table]) -> dict[str, An
 def dashboard(request: HttpRequest) -> HttpResponse:
     """KPI tiles with trends and the charts, filtered by period, owner and team."""
     from kunde.accounts.models import Team, User
+    from kunde.audience.models import Segment
 
     dash = _dashboard_data(request)
     data = tables.all_tables(dash, _stages())
     return render(request, "analytics/dashboard.html", {
         "dash": dash, "tables": data, "charts": _charts(dash, data), "formats": FORMATS,
         "users": User.objects.filter(is_active=True).order_by("username"), "teams": Team.objects.order_by("name"),
+        "segments": Segment.objects.for_user(actor(request)).order_by("name")[:200],
         "owner": _int(request.GET.get("owner")), "team": _int(request.GET.get("team")),
         "query": request.GET.urlencode(),
     })

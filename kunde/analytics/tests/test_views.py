@@ -14,6 +14,7 @@ from kunde.analytics import refresh
 from kunde.analytics.models import AnalyticsSettings, CustomerScore, RelationshipCost
 from kunde.analytics.tests.test_refresh import TODAY, buy
 from kunde.core.models import AuditEntry
+from kunde.core.testing.api import client_for
 from kunde.core.testing.factories import make_person
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,21 @@ def test_costs_count_in_return_on_relationship(world, scored):
     values = {k["key"]: k["value"] for k in dash["kpis"]}
     assert values["relationship_cost"] == pytest.approx(100.0)
     assert values["return_on_relationship"] == pytest.approx(8120.0 / 100.0)
+
+
+def test_the_dashboard_filters_by_a_segment_within_visibility(world, scored):
+    from kunde.audience.models import Segment
+
+    segment = Segment.objects.create(name="Anna", definition={"op": "and", "rules": [
+        {"field": "name", "operator": "eq", "value": "Anna Privat"}]}, owner=world.owner, team=world.team_a)
+    params = {"kind": "month", "period": "2026-11", "segment": segment.pk}
+    admin = client_as(world, "admin").get(reverse("analytics:dashboard"), params)
+    values = {k["key"]: k["value"] for k in admin.context["dash"]["kpis"]}
+    assert values["revenue"] == pytest.approx(120.0)  # only Anna, not the other team's customer
+    assert values["customers"] == 1
+    assert "Customers of the segment" in admin.content.decode()
+    # A segment the user may not see is no filter at all (not an error page that reveals it).
+    other = client_as(world, "other_team").get(reverse("analytics:dashboard"), params)
+    assert other.context["dash"]["segment"] is None
+    api = client_for(world, "other_team").get("/analytics/kpis", params)
+    assert api.status_code == 404
