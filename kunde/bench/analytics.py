@@ -51,8 +51,8 @@ def generate_orders(customers: int, orders_per_customer: float, seed: int = 1,
     today = timezone.localdate()
     span = 365 * YEARS
     # BG/NBD generative process (in days): purchase rate ~ Gamma, drop-out after each purchase ~ Beta.
-    rate = rng.gamma(0.8, orders_per_customer / span / 0.8 * 1.6, size=n)
-    dropout = rng.beta(1.0, 6.0, size=n)
+    rate = rng.gamma(0.8, orders_per_customer / span / 0.8 * 2.0, size=n)
+    dropout = rng.beta(1.0, 19.0, size=n)
     first = rng.integers(0, span, size=n)
     columns = _order_columns()
     now = timezone.now()
