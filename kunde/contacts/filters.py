@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kunde.analytics.filters import ScoreFilters
 from kunde.contacts import choices
 from kunde.contacts.models import CustomerGroup, LifecycleStage, Organisation, Person
 from kunde.core.filters import KundeFilterSet
@@ -21,7 +22,7 @@ def _by_email_domain(queryset: QuerySet, name: str, value: str) -> QuerySet:
     return queryset.filter(emails__email__iendswith="@" + value.strip().lstrip("@")).distinct()
 
 
-class PersonFilter(KundeFilterSet):
+class PersonFilter(KundeFilterSet, ScoreFilters):
     """Filters and sort orders of the people list."""
 
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))
@@ -67,7 +68,7 @@ class PersonFilter(KundeFilterSet):
         fields: list[str] = []
 
 
-class OrganisationFilter(KundeFilterSet):
+class OrganisationFilter(KundeFilterSet, ScoreFilters):
     """Filters and sort orders of the organisation list."""
 
     tag = django_filters.CharFilter(field_name="tags__name", label=_("Tag"))

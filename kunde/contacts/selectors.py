@@ -44,7 +44,7 @@ def person_page(user: User, params: Mapping[str, Any]) -> tuple[Page, PersonFilt
     filterset = PersonFilter(params, queryset=person_queryset(user))
     queryset = (
         filterset.filtered()
-        .select_related("owner", "lifecycle_stage", "customer_group")
+        .select_related("owner", "lifecycle_stage", "customer_group", "score")
         .prefetch_related("emails", "phones", "tags", _current_employments(user))
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
@@ -110,7 +110,7 @@ def organisation_page(user: User, params: Mapping[str, Any]) -> tuple[Page, Orga
     filterset = OrganisationFilter(params, queryset=organisation_queryset(user))
     queryset = (
         filterset.filtered()
-        .select_related("owner", "lifecycle_stage", "customer_group", "parent")
+        .select_related("owner", "lifecycle_stage", "customer_group", "parent", "score")
         .prefetch_related("tags", "addresses")
     )
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),

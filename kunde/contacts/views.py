@@ -23,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kunde.accounts.models import User
 from kunde.activities.views import customer_panels
+from kunde.analytics.filters import score_of
+from kunde.analytics.templatetags.analytics_tags import segment_label
 from kunde.contacts.filters import OrganisationFilter, PersonFilter
 from kunde.contacts.forms import (
     ContactPointForms,
@@ -549,6 +551,18 @@ def _person_phone(person: Person) -> str | None:
     return format_phone(phone.number) if phone else None
 
 
+def _rfm_segment(customer: Any) -> Any:
+    score = score_of(customer)
+    segment = getattr(score, "rfm_segment", "")
+    return segment_label(segment) if segment else None
+
+
+def _churn_risk(customer: Any) -> str | None:
+    score = score_of(customer)
+    risk = getattr(score, "churn_risk", None)
+    return None if risk is None else f"{risk * 100:.0f} %"
+
+
 def _organisation_city(organisation: Organisation) -> str | None:
     address = _first(organisation.addresses)
     return address.city if address else None
@@ -582,7 +596,7 @@ class PersonListView(RecordListView):
     export_selector = person_list
     extra_export_formats = {"vcf": people_vcard_response}
     import_url_name = "interop:vcard_import"
-    export_related = ("owner", "lifecycle_stage")
+    export_related = ("owner", "lifecycle_stage", "score")
     export_prefetch = ("emails", "phones", "tags")
     export_filename = "people"
     columns = [
@@ -593,6 +607,8 @@ class PersonListView(RecordListView):
         Column("stage", gettext_lazy("Lifecycle stage"), accessor="lifecycle_stage"),
         Column("tags", gettext_lazy("Tags"), accessor="tags", template="core/cells/tags.html"),
         Column("owner", gettext_lazy("Owner"), accessor="owner"),
+        Column("rfm", gettext_lazy("RFM segment"), accessor=_rfm_segment),
+        Column("churn", gettext_lazy("Churn risk"), accessor=_churn_risk, css_class="text-nowrap"),
         Column("created", gettext_lazy("Created"), accessor="created_at", sort="created", css_class="text-nowrap"),
     ]
     create_url = reverse_lazy("contacts:person_create")
@@ -609,7 +625,7 @@ class OrganisationListView(RecordListView):
     filterset_class = OrganisationFilter
     page_selector = organisation_page
     export_selector = organisation_list
-    export_related = ("owner", "lifecycle_stage", "parent")
+    export_related = ("owner", "lifecycle_stage", "parent", "score")
     export_prefetch = ("emails", "phones", "addresses", "tags")
     export_filename = "organisations"
     columns = [
@@ -619,6 +635,8 @@ class OrganisationListView(RecordListView):
         Column("stage", gettext_lazy("Lifecycle stage"), accessor="lifecycle_stage"),
         Column("tags", gettext_lazy("Tags"), accessor="tags", template="core/cells/tags.html"),
         Column("owner", gettext_lazy("Owner"), accessor="owner"),
+        Column("rfm", gettext_lazy("RFM segment"), accessor=_rfm_segment),
+        Column("churn", gettext_lazy("Churn risk"), accessor=_churn_risk, css_class="text-nowrap"),
         Column("updated", gettext_lazy("Changed"), accessor="updated_at", sort="updated", css_class="text-nowrap"),
     ]
     create_url = reverse_lazy("contacts:organisation_create")

@@ -149,3 +149,15 @@ def test_the_dashboard_filters_by_a_segment_within_visibility(world, scored):
     assert other.context["dash"]["segment"] is None
     api = client_for(world, "other_team").get("/analytics/kpis", params)
     assert api.status_code == 404
+
+
+def test_people_list_shows_scores_and_filters_by_them(world, scored):
+    CustomerScore.objects.filter(person=scored).update(churn_risk=0.8, rfm_segment="at_risk")
+    client = client_as(world, "owner")
+    listed = client.get(reverse("contacts:person_list"), {"churn_risk_min": "0.5"}).content.decode()
+    assert "Privat" in listed and "80 %" in listed and "At risk" in listed
+    assert "Müller" not in listed  # no scores of his own: not matched
+    none = client.get(reverse("contacts:person_list"), {"rfm_segment": "champions"}).content.decode()
+    assert "Privat" not in none
+    api = client_for(world, "owner").get("/people", {"churn_risk_min": 0.5}).json()
+    assert [item["id"] for item in api["items"]] == [scored.pk]
