@@ -14,4 +14,6 @@ urlpatterns = [
     path("duplicates/merges/", views.merge_list, name="merge_list"),
     path("duplicates/merges/<int:pk>/", views.merge_detail, name="merge_detail"),
     path("duplicates/merges/<int:pk>/undo/", views.merge_undo, name="merge_undo"),
+    path("data-quality/", views.quality_dashboard, name="quality"),
+    path("data-quality/<slug:key>/", views.quality_records, name="quality_records"),
 ]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from kunde.core.exceptions import ConflictError
 from kunde.core.filters import FilterError
 from kunde.core.views.ui import actor, denied_as_403, login_required
-from kunde.dedupe import selectors, services
+from kunde.dedupe import quality, selectors, services
 from kunde.dedupe.models import DuplicateCandidate, Kind
 
 
@@ -157,3 +157,31 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The merge was undone; both records are back."))
     return redirect("dedupe:merge_detail", merge.pk)
+
+
+# --- data quality ----------------------------------------------------------------------
+
+
+@login_required
+def quality_dashboard(request: HttpRequest) -> HttpResponse:
+    """Completeness, contact data, duplicates and care of the records the user may see; each figure links on."""
+    try:
+        months = quality.parse_months(request.GET.get("months"))
+    except FilterError:
+        return redirect("dedupe:quality")
+    return render(request, "dedupe/quality.html", {
+        "report": quality.quality_report(actor(request), months=months), "months": months,
+        "groups": quality.GROUPS, "kinds": dict(Kind.choices),
+    })
+
+
+@login_required
+def quality_records(request: HttpRequest, key: str) -> HttpResponse:
+    """The records behind one figure of the dashboard."""
+    try:
+        check, page, months = quality.check_page(actor(request), key, request.GET)
+    except FilterError:
+        return redirect("dedupe:quality")
+    return render(request, "dedupe/quality_records.html", {
+        "check": check, "page": page, "months": months, "kind_label": dict(Kind.choices)[check.kind],
+    })

@@ -155,3 +155,16 @@ def test_a_pair_half_outside_the_scope_is_invisible(world):
     assert client.post("/duplicates/merge", {"kind": "person", "survivor": mine.pk,
                                              "loser": theirs.pk}).status_code == 404
     assert client_for(world, "admin").get(f"/duplicates/candidates/{candidate.pk}").status_code == 200
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_data_quality_matrix(client, world, twins, who):
+    """Everyone signed in gets the dashboard, counted over what they may see; the lists show only those records."""
+    client = browser(client, world, who)
+    dashboard = client.get("/data-quality/")
+    listed = client.get("/data-quality/person_no_phone/")
+    if who == "anonymous":
+        assert (dashboard.status_code, listed.status_code) == (302, 302)
+        return
+    assert (dashboard.status_code, listed.status_code) == (200, 200)
+    assert (f"/people/{twins.survivor.pk}/" in listed.content.decode()) is (who in SEES)
