@@ -366,6 +366,46 @@ def previous_segments(data: Data, idx: np.ndarray) -> np.ndarray:
     return np.array([known.get(int(key), "") for key in keys], dtype=object)
 
 
+AT_RISK = 0.5
+# A refresh after a big change of data or settings must not flood rules and webhooks.
+MAX_RISK_EVENTS = 10_000
+
+
+def stored_risks() -> dict[int, float]:
+    """Customer key → churn risk of the scores stored now (before this refresh replaces them)."""
+    from kunde.analytics.models import CustomerScore
+
+    return {person if person is not None else -organisation: risk
+            for person, organisation, risk in CustomerScore.objects.filter(churn_risk__isnull=False).values_list(
+                "person_id", "organisation_id", "churn_risk").iterator(10_000)}
+
+
+def announce_new_risks(before: dict[int, float], data: Data, scores: pl.DataFrame, *, run_id: int) -> int:
+    """Emit `analytics.customer_at_risk` for customers whose risk rose across 50 % since the last refresh.
+
+    Only a rise counts: a first refresh (no earlier score) announces nobody, so rules
+    ("customer at risk → task for the owner", "→ send the win-back offer") act on change.
+    """
+    from kunde.core.events import emit_on_commit
+
+    if not before or not scores.height:
+        return 0
+    keys = data.customers.get_column("key").to_numpy()[scores.get_column("idx").to_numpy()]
+    risks = scores.get_column("churn").to_numpy().astype(np.float64)
+    announced = 0
+    for key, risk in zip(keys, risks, strict=True):
+        earlier = before.get(int(key))
+        if earlier is None or earlier >= AT_RISK or not risk >= AT_RISK:
+            continue
+        if announced >= MAX_RISK_EVENTS:
+            logger.warning("more than %s customers became at risk; announced the first ones", MAX_RISK_EVENTS)
+            break
+        ids = {"person_id": int(key)} if key > 0 else {"organisation_id": int(-key)}
+        emit_on_commit("analytics.customer_at_risk", id=run_id, churn_risk=round(float(risk), 3), **ids)
+        announced += 1
+    return announced
+
+
 def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = None,
         progress: Callable[[str], None] | None = None) -> RefreshRun:
     """Refresh every score and aggregate; the run row records the outcome, even a failure."""
@@ -385,8 +425,10 @@ def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = 
         store_aggregates(data, scores, settings, today, diagnostics)
         timings["aggregates"] = time.perf_counter() - step
         step = time.perf_counter()
+        before = stored_risks()
         replace_scores(data.customers, scores, computed_at=now)
         timings["write"] = time.perf_counter() - step
+        diagnostics["became_at_risk"] = announce_new_risks(before, data, scores, run_id=record.pk)
     except Exception as exc:
         logger.exception("analytics refresh failed")
         RefreshRun.objects.filter(pk=record.pk).update(status=RefreshRun.Status.FAILED, error=str(exc)[:2000],

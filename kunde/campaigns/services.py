@@ -285,6 +285,7 @@ def campaign_update(*, actor: User | None, campaign: Campaign, changes: Mapping[
 RULE_EVENTS = (
     "commerce.order_created", "activities.activity_recorded", "service.ticket_solved",
     "campaigns.survey_answered", "contacts.person_updated", "contacts.person_created",
+    "analytics.customer_at_risk",
 )
 
 

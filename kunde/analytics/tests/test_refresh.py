@@ -197,3 +197,25 @@ def test_the_bulk_path_outside_a_transaction_writes_the_same_scores(world, buyer
     assert score.computed_at is not None
     assert isinstance(score.churn_factors, list)
     assert CustomerScore.objects.get(organisation=org_order.organisation).revenue == pytest.approx(70.0)
+
+
+def test_a_customer_whose_risk_rises_triggers_rules_once(world, buyer, django_capture_on_commit_callbacks):
+    from kunde.activities.models import Activity
+    from kunde.campaigns.models import RuleRun
+    from kunde.campaigns.services import rule_create
+
+    rule = rule_create(actor=world.owner, name="Win back", trigger="event", event_type="analytics.customer_at_risk",
+                       action="create_task", params={"subject": "Call before they are gone", "due_days": 2})
+    buy(world.owner, buyer, dt.date(2026, 10, 1), "100.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        first = refresh.run(today=TODAY)
+    assert first.diagnostics["became_at_risk"] == 0  # a first score is no change
+    # A year on without a purchase, the inactivity risk crosses 50 %.
+    with django_capture_on_commit_callbacks(execute=True):
+        later = refresh.run(today=TODAY + dt.timedelta(days=300))
+    assert later.diagnostics["became_at_risk"] == 1
+    assert RuleRun.objects.filter(rule=rule, person=buyer).count() == 1
+    assert Activity.objects.filter(person=buyer, subject="Call before they are gone").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = refresh.run(today=TODAY + dt.timedelta(days=301))
+    assert again.diagnostics["became_at_risk"] == 0  # still at risk: no new announcement
