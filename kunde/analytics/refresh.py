@@ -375,9 +375,10 @@ def stored_risks() -> dict[int, float]:
     """Customer key → churn risk of the scores stored now (before this refresh replaces them)."""
     from kunde.analytics.models import CustomerScore
 
-    return {person if person is not None else -organisation: risk
-            for person, organisation, risk in CustomerScore.objects.filter(churn_risk__isnull=False).values_list(
-                "person_id", "organisation_id", "churn_risk").iterator(10_000)}
+    rows = CustomerScore.objects.filter(churn_risk__isnull=False).values_list(
+        "person_id", "organisation_id", "churn_risk").iterator(10_000)
+    return {person if person is not None else -organisation: float(risk or 0.0)
+            for person, organisation, risk in rows}
 
 
 def announce_new_risks(before: dict[int, float], data: Data, scores: pl.DataFrame, *, run_id: int) -> int:
