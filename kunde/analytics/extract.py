@@ -174,6 +174,12 @@ def other_costs() -> Query:
     return Query(sql, {"owner": pl.Int64, "team": pl.Int64, "day": pl.Int64, "amount": pl.Float64})
 
 
+def stored_scores() -> Query:
+    """The scores stored by the last refresh: customer key, churn risk, RFM segment."""
+    return Query(f"SELECT {customer_key('person_id', 'organisation_id')}, churn_risk, rfm_segment "
+                 "FROM analytics_customerscore", {"key": pl.Int64, "churn": pl.Float64, "segment": pl.Utf8})
+
+
 def stage_changes() -> pl.DataFrame:
     """Lifecycle stage changes of people and organisations from the audit trail, oldest first."""
     from kunde.core.models import AuditEntry

@@ -23,7 +23,6 @@ from django.utils import timezone
 from kunde.analytics import aggregates, clv, extract, rfm
 from kunde.analytics import churn as churn_model
 from kunde.analytics.models import AnalyticsSettings, RefreshRun, ScopeAggregate
-from kunde.analytics.store import previous_segments as stored_segments
 from kunde.analytics.store import replace_scores
 
 logger = logging.getLogger("kunde.analytics")
@@ -48,6 +47,7 @@ class Data:
     other_costs: pl.DataFrame  # group, day, amount
     stage_changes: pl.DataFrame  # idx, day, stage
     pairs: list[tuple[int | None, int | None]]
+    stored: pl.DataFrame  # key, churn, segment: the scores of the last refresh
     stage_order: list[int] = field(default_factory=list)
 
     @property
@@ -68,6 +68,7 @@ def load(today: dt.date) -> Data:
         "people": extract.people(), "organisations": extract.organisations(), "orders": extract.orders(day),
         "contacts": extract.contacts(day), "tickets": extract.tickets(), "nps": extract.nps_answers(),
         "campaign_costs": extract.campaign_costs(), "other_costs": extract.other_costs(),
+        "stored": extract.stored_scores(),
     })
     customers = pl.concat([frames["people"], frames["organisations"]]).sort("key").with_row_index(
         "idx").with_columns(pl.col("idx").cast(pl.Int64))
@@ -88,6 +89,7 @@ def load(today: dt.date) -> Data:
             "group", "day", "amount"),
         stage_changes=_indexed(extract.stage_changes(), keys),
         pairs=[(row["owner"], row["team"]) for row in pair_frame.iter_rows(named=True)],
+        stored=frames["stored"],
         stage_order=list(LifecycleStage.objects.filter(is_active=True).values_list("id", flat=True)),
     )
 
@@ -362,8 +364,8 @@ def store_aggregates(data: Data, scores: pl.DataFrame, settings: AnalyticsSettin
 def previous_segments(data: Data, idx: np.ndarray) -> np.ndarray:
     """Each scored customer's RFM segment of the last refresh ('' when it had none)."""
     keys = data.customers.get_column("key").to_numpy()[idx] if idx.size else np.zeros(0, np.int64)
-    known = stored_segments()
-    return np.array([known.get(int(key), "") for key in keys], dtype=object)
+    known = pl.DataFrame({"key": keys}).join(data.stored.select("key", "segment"), on="key", how="left")
+    return known.get_column("segment").fill_null("").to_numpy().astype(object)
 
 
 AT_RISK = 0.5
@@ -371,17 +373,7 @@ AT_RISK = 0.5
 MAX_RISK_EVENTS = 10_000
 
 
-def stored_risks() -> dict[int, float]:
-    """Customer key → churn risk of the scores stored now (before this refresh replaces them)."""
-    from kunde.analytics.models import CustomerScore
-
-    rows = CustomerScore.objects.filter(churn_risk__isnull=False).values_list(
-        "person_id", "organisation_id", "churn_risk").iterator(10_000)
-    return {person if person is not None else -organisation: float(risk or 0.0)
-            for person, organisation, risk in rows}
-
-
-def announce_new_risks(before: dict[int, float], data: Data, scores: pl.DataFrame, *, run_id: int) -> int:
+def announce_new_risks(data: Data, scores: pl.DataFrame, *, run_id: int) -> int:
     """Emit `analytics.customer_at_risk` for customers whose risk rose across 50 % since the last refresh.
 
     Only a rise counts: a first refresh (no earlier score) announces nobody, so rules
@@ -389,6 +381,7 @@ def announce_new_risks(before: dict[int, float], data: Data, scores: pl.DataFram
     """
     from kunde.core.events import emit_on_commit
 
+    before = {int(key): risk for key, risk in data.stored.drop_nulls("churn").select("key", "churn").iter_rows()}
     if not before or not scores.height:
         return 0
     keys = data.customers.get_column("key").to_numpy()[scores.get_column("idx").to_numpy()]
@@ -426,10 +419,9 @@ def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = 
         store_aggregates(data, scores, settings, today, diagnostics)
         timings["aggregates"] = time.perf_counter() - step
         step = time.perf_counter()
-        before = stored_risks()
-        replace_scores(data.customers, scores, computed_at=now)
+        replace_scores(data.customers, scores, computed_at=now, previous=data.stored)
         timings["write"] = time.perf_counter() - step
-        diagnostics["became_at_risk"] = announce_new_risks(before, data, scores, run_id=record.pk)
+        diagnostics["became_at_risk"] = announce_new_risks(data, scores, run_id=record.pk)
     except Exception as exc:
         logger.exception("analytics refresh failed")
         RefreshRun.objects.filter(pk=record.pk).update(status=RefreshRun.Status.FAILED, error=str(exc)[:2000],

@@ -37,15 +37,15 @@ _CASTS = {
 
 
 def score_table(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at: dt.datetime,
-                previous: dict[int, str] | None = None) -> pl.DataFrame:
+                previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """The rows to store, one per scored customer, in `COLUMNS` order (built column-wise)."""
     if not scores.height:
         return pl.DataFrame(schema=SCHEMA)
     keyed = scores.join(customers.select("idx", "key", "owner", "team"), on="idx", how="left")
     epoch = pl.lit(dt.date(1970, 1, 1))
-    previous_frame = pl.DataFrame({"key": list((previous or {}).keys()), "previous": list((previous or {}).values())},
-                                  schema={"key": pl.Int64, "previous": pl.Utf8})
-    keyed = keyed.join(previous_frame, on="key", how="left")
+    if previous is None or not previous.height:
+        previous = pl.DataFrame(schema={"key": pl.Int64, "segment": pl.Utf8})
+    keyed = keyed.join(previous.select("key", pl.col("segment").alias("previous")), on="key", how="left")
     stamp = computed_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def nullable(name: str) -> pl.Expr:
@@ -74,15 +74,10 @@ def score_table(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at: d
     ).cast(SCHEMA)  # type: ignore[arg-type]
 
 
-def previous_segments() -> dict[int, str]:
-    """Customer key → RFM segment of the scores now stored."""
-    return {person if person is not None else -organisation: segment
-            for person, organisation, segment in CustomerScore.objects.exclude(rfm_segment="").values_list(
-                "person_id", "organisation_id", "rfm_segment").iterator(5000)}
-
-
-def replace_scores(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at: dt.datetime) -> int:
-    table = score_table(customers, scores, computed_at=computed_at, previous=previous_segments())
+def replace_scores(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at: dt.datetime,
+                   previous: pl.DataFrame | None = None) -> int:
+    """Replace every stored score by `scores`; `previous` (key, segment) fills previous_rfm_segment."""
+    table = score_table(customers, scores, computed_at=computed_at, previous=previous)
     mode = extract.bulk_mode()
     if mode is None:
         return _replace_with_django(table)
