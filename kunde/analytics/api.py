@@ -17,6 +17,7 @@ from kunde.analytics.models import CustomerScore
 from kunde.contacts.models import Organisation, Person
 from kunde.core.api.auth import actor
 from kunde.core.api.errors import AUTH_ERRORS, LIST_ERRORS, READ_ERRORS
+from kunde.core.api.idempotency import idempotent
 from kunde.core.exceptions import PermissionDenied
 from kunde.core.permissions import is_admin
 
@@ -150,6 +151,7 @@ def models(request: HttpRequest) -> dict[str, Any]:
 
 
 @analytics.post("/refresh", response={202: RefreshOut, **AUTH_ERRORS})
+@idempotent
 def refresh(request: HttpRequest) -> Status:
     """Queue a refresh of every score and KPI (administrators)."""
     user = actor(request)

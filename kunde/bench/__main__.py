@@ -41,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analytics-orders-per-customer", type=float, default=10,
                         help="orders per customer (BG/NBD process over three years) before timing the full "
                              "analytics refresh and the KPI dashboard (default 10; 0 skips)")
+    parser.add_argument("--no-dedupe", dest="dedupe", action="store_false",
+                        help="skip the duplicate scan (it adds 2 %% near-duplicate people to the database)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
     args = parser.parse_args(argv)
     for name, share in (("campaign_messages", 0.1), ("sales_deals", 0.3), ("service_tickets", 1.0)):
@@ -119,6 +121,11 @@ def measure(args: argparse.Namespace) -> dict:
 
         steps.append(("analytics", lambda: measure_analytics(args.customers, args.analytics_orders_per_customer,
                                                              max(10, args.samples // 2), args.seed)))
+    if args.dedupe:
+        # Last: it plants near-duplicates (2 % more people) into the bench database.
+        from kunde.bench.dedupe import measure_dedupe
+
+        steps.append(("dedupe", lambda: measure_dedupe(seed=args.seed)))
     result: dict = {}
     for name, step in steps:
         print(f"measuring {name} ...", file=sys.stderr, flush=True)

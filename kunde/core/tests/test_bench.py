@@ -37,5 +37,7 @@ def test_bench_on_200_customers_prints_a_table_and_the_json_document(tmp_path):
     assert report["search"]["exact_lookups_found"] == "10/10"
     assert {"requests_per_second", "clients", "statuses", "target"} <= set(report["api"])
     assert report["memory"]["web_worker_peak_rss_mb"] > 0
+    assert report["analytics"]["refresh_status"] == "done" and report["analytics"]["orders"] > 0
+    assert "dedupe" in report
     # The scratch directory is gone unless --keep was given.
     assert report["directory"] is None
