@@ -32,6 +32,7 @@ class KpiOut(Schema):
     value: float | None = Field(description="None: insufficient data for this period.")
     previous: float | None = Field(description="The value of the period before.")
     change: float | None
+    series: list[float | None] = Field(description="The KPI over up to 12 periods ending with this one (the trend).")
 
 
 class KpisOut(Schema):

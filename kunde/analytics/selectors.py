@@ -94,9 +94,14 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
     trend = {name: [(k.split(":", 1)[1], kpis.KPI_BY_KEY[name].value(kpi_data.get(k, {}), context)
                      if kpi_data.get(k) else None) for k in series_keys]
              for name in ("nps", "mood", "revenue", "active_customers", "churn_rate", "retention_rate")}
+    rows = kpis.values(kpi_data.get(key, {}), kpi_data.get(aggregates.previous_key(key)), context)
+    upto = series_keys[: series_keys.index(key) + 1] if key in series_keys else series_keys
+    for row in rows:  # the tile's trend: the same KPI over the periods up to the chosen one
+        kpi = kpis.KPI_BY_KEY[row["key"]]
+        row["series"] = [kpi.value(kpi_data[k], context) if kpi_data.get(k) else None for k in upto]
     return {
         "kind": kind, "period": key.split(":", 1)[1], "period_key": key, "periods": [k.split(":", 1)[1] for k in keys],
-        "kpis": kpis.values(kpi_data.get(key, {}), kpi_data.get(aggregates.previous_key(key)), context),
+        "kpis": rows,
         "trend": trend,
         "cohorts": summed(user, "cohort", **scope),
         "funnel": summed(user, "funnel", **scope),

@@ -78,6 +78,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     dash = _dashboard_data(request)
     data = tables.all_tables(dash, _stages())
+    for kpi in dash["kpis"]:
+        kpi["spark"] = charts.sparkline(kpi["series"], title=kpi["label"])
     return render(request, "analytics/dashboard.html", {
         "dash": dash, "tables": data, "charts": _charts(dash, data), "formats": FORMATS,
         "users": User.objects.filter(is_active=True).order_by("username"), "teams": Team.objects.order_by("name"),

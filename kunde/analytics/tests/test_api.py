@@ -44,3 +44,11 @@ def test_scores_page_by_cursor_and_filter(world, scored):  # noqa: F811
     score = client.get(f"/analytics/people/{scored.pk}/scores").json()
     assert score["purchases"] == 2 and score["rfm_segment"]
     assert client.get("/analytics/kpis", {"kind": "week"}).status_code == 422
+
+
+def test_kpis_carry_their_trend_up_to_the_chosen_period(world, scored):  # noqa: F811
+    body = client_for(world, "owner").get("/analytics/kpis", {"kind": "month", "period": "2026-11"}).json()
+    revenue = next(k for k in body["kpis"] if k["key"] == "revenue")
+    assert revenue["series"][-1] == pytest.approx(120.0) and len(revenue["series"]) == 12
+    # December 2025 to November 2026: Anna's order of November 2025 (60 EUR) is just outside.
+    assert sum(revenue["series"]) == pytest.approx(120.0)
