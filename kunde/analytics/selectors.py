@@ -19,6 +19,14 @@ from kunde.contacts.models import Organisation, Person
 from kunde.core.permissions import Action, Scope, scope_for, team_ids
 
 STALE_AFTER = dt.timedelta(hours=26)
+# A run still "running" after this lost its worker (the periodic job's stale_after is the same).
+RUN_LOST_AFTER = dt.timedelta(hours=3)
+
+
+def running_refresh() -> RefreshRun | None:
+    """The refresh in progress, if any; one older than RUN_LOST_AFTER is lost, not running."""
+    return RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING,
+                                     started_at__gte=timezone.now() - RUN_LOST_AFTER).first()
 
 
 def pair_filter(user: Any) -> Q | None:
@@ -53,7 +61,7 @@ def latest_run() -> RefreshRun | None:
 
 def freshness() -> dict[str, Any]:
     run = latest_run()
-    pending = RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING).exists()
+    pending = running_refresh() is not None
     computed = run.finished_at if run else None
     return {"run": run, "computed_at": computed, "running": pending,
             "stale": computed is None or timezone.now() - computed > STALE_AFTER}

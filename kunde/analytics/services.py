@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kunde.analytics.models import AnalyticsSettings, RefreshRun, RelationshipCost
+from kunde.analytics.models import AnalyticsSettings, RelationshipCost
 from kunde.core.audit import audit_record, snapshot
 from kunde.core.models import AuditEntry
 from kunde.core.services import record_update, require_admin, require_create, validate
@@ -59,9 +59,10 @@ def cost_create(*, actor: Any, kind: str, incurred_on: dt.date, amount: Decimal,
 
 def refresh_request(*, actor: Any) -> bool:
     """Queue a refresh unless one is already running; False when one is."""
+    from kunde.analytics.selectors import running_refresh
     from kunde.analytics.tasks import refresh_now
 
-    if RefreshRun.objects.filter(status=RefreshRun.Status.RUNNING).exists():
+    if running_refresh() is not None:
         return False
     refresh_now.enqueue(user_id=getattr(actor, "pk", None))
     return True

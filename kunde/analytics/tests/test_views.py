@@ -161,3 +161,19 @@ def test_people_list_shows_scores_and_filters_by_them(world, scored):
     assert "Privat" not in none
     api = client_for(world, "owner").get("/people", {"churn_risk_min": 0.5}).json()
     assert [item["id"] for item in api["items"]] == [scored.pk]
+
+
+def test_refresh_now_queues_once_and_a_lost_run_does_not_block_it(world):
+    import datetime as _dt
+
+    from django.utils import timezone
+
+    from kunde.analytics.models import RefreshRun
+    from kunde.analytics.services import refresh_request
+
+    stuck = RefreshRun.objects.create(started_at=timezone.now(), status=RefreshRun.Status.RUNNING)
+    assert refresh_request(actor=world.admin) is False  # one is running
+    RefreshRun.objects.filter(pk=stuck.pk).update(started_at=timezone.now() - _dt.timedelta(hours=4))
+    assert refresh_request(actor=world.admin) is True  # the tests' task backend runs it at once
+    assert RefreshRun.objects.filter(trigger="manual", status=RefreshRun.Status.DONE,
+                                     requested_by=world.admin).exists()
