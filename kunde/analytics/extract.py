@@ -17,20 +17,10 @@ from typing import Any
 import polars as pl
 from django.db import connection
 
-EPOCH_DAY_SQL = {
-    "sqlite": "CAST(julianday({col}) - 2440587.5 AS INTEGER)",
-    "postgresql": "(CAST({col} AS date) - DATE '1970-01-01')",
-}
-FLOAT_SQL = {"sqlite": "CAST({col} AS REAL)", "postgresql": "CAST({col} AS double precision)"}
+from kunde.core.db import epoch_day_sql, float_sql
 
-
-def day(column: str) -> str:
-    """SQL for `column` (a date or timestamp) as days since 1970-01-01 (UTC date of a timestamp)."""
-    return EPOCH_DAY_SQL[connection.vendor].format(col=column)
-
-
-def real(column: str) -> str:
-    return FLOAT_SQL[connection.vendor].format(col=column)
+day = epoch_day_sql
+real = float_sql
 
 
 def customer_key(person: str, organisation: str) -> str:

@@ -53,6 +53,23 @@ def is_postgresql(connection: BaseDatabaseWrapper | None = None) -> bool:
     return vendor(connection) == "postgresql"
 
 
+_EPOCH_DAY_SQL = {
+    "sqlite": "CAST(julianday({col}) - 2440587.5 AS INTEGER)",
+    "postgresql": "(CAST({col} AS date) - DATE '1970-01-01')",
+}
+_FLOAT_SQL = {"sqlite": "CAST({col} AS REAL)", "postgresql": "CAST({col} AS double precision)"}
+
+
+def epoch_day_sql(column: str, connection: BaseDatabaseWrapper | None = None) -> str:
+    """SQL for a date or timestamp column as whole days since 1970-01-01 (a timestamp's UTC date)."""
+    return _EPOCH_DAY_SQL[vendor(connection)].format(col=column)
+
+
+def float_sql(column: str, connection: BaseDatabaseWrapper | None = None) -> str:
+    """SQL for a numeric (e.g. decimal) column as a double, the same type on both databases."""
+    return _FLOAT_SQL[vendor(connection)].format(col=column)
+
+
 def refresh_statistics(connection: BaseDatabaseWrapper | None = None) -> None:
     """Refresh the query planner's table statistics (SQLite: a bounded, approximate ANALYZE).
 
