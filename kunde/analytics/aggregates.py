@@ -149,62 +149,111 @@ def purchase_days(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
+class _Running:
+    """Per pair, the running total of a dated quantity, so any period's sum is two lookups.
+
+    One bincount over (pair, day) replaces a pass over all rows per period; days before
+    `first_day` fall into its bucket (they only matter for totals "up to"), later ones than
+    `last_day` are dropped.
+    """
+
+    def __init__(self, group: np.ndarray, day: np.ndarray, weights: np.ndarray | None, n_groups: int,
+                 first_day: int, last_day: int) -> None:
+        self.first_day, width = first_day, last_day - first_day + 1
+        keep = day <= last_day
+        index = group[keep] * width + (np.maximum(day[keep], first_day) - first_day)
+        counts = np.bincount(index, weights=None if weights is None else weights[keep].astype(np.float64),
+                             minlength=n_groups * width)
+        self.totals = np.cumsum(counts.reshape(n_groups, width), axis=1)
+
+    def upto(self, day: int) -> np.ndarray:
+        return self.totals[:, day - self.first_day]
+
+    def between(self, start: int, end: int) -> np.ndarray:
+        return self.upto(end) - self.upto(start)
+
+
+def last_purchase_before(inputs: Inputs, boundaries: list[int]) -> np.ndarray:
+    """[customer, boundary]: the customer's last purchase day on or before each boundary (-inf: none).
+
+    From purchases sorted by (customer, day), the last one of each (customer, boundary
+    bucket) is written once, then a running maximum along the boundaries fills the rest.
+    """
+    lowest = np.iinfo(np.int64).min // 4
+    result = np.full((inputs.n_customers, len(boundaries)), lowest, dtype=np.int64)
+    buying = inputs.order_amount > 0
+    customers, days = inputs.order_customer[buying], inputs.order_day[buying]
+    if not customers.size:
+        return result
+    order = np.lexsort((days, customers))
+    customers, days = customers[order], days[order]
+    bucket = np.searchsorted(np.asarray(boundaries), days, side="left")  # first boundary on or after the day
+    inside = bucket < len(boundaries)
+    customers, days, bucket = customers[inside], days[inside], bucket[inside]
+    last_of_bucket = np.r_[(customers[1:] != customers[:-1]) | (bucket[1:] != bucket[:-1]), True]
+    result[customers[last_of_bucket], bucket[last_of_bucket]] = days[last_of_bucket]
+    return np.maximum.accumulate(result, axis=1)
+
+
 def kpi_components(inputs: Inputs, today: dt.date, inactivity_days: int) -> list[dict[str, dict[str, float]]]:
     """Per pair: {period key: {component: value}} for every period of `periods(today)`."""
-    n, g, groups = inputs.n_customers, inputs.group, inputs.n_groups
+    g, groups = inputs.group, inputs.n_groups
+    all_periods = periods(today)
+    first_day = min(p.start for p in all_periods)
+    last_day = max(p.end for p in all_periods)
     first, second = purchase_days(inputs)
+    boundaries = sorted({p.start for p in all_periods} | {p.end for p in all_periods})
+    column_of = {day: index for index, day in enumerate(boundaries)}
+    last_before = last_purchase_before(inputs, boundaries)
     buying = inputs.order_amount > 0
-    active_at: dict[int, np.ndarray] = {}
 
-    def active(at: int) -> np.ndarray:
-        if at not in active_at:
-            window = buying & (inputs.order_day > at - inactivity_days) & (inputs.order_day <= at)
-            active_at[at] = _any_per_customer(inputs.order_customer, window, n)
-        return active_at[at]
+    def running(owner_group: np.ndarray, day: np.ndarray, weights: np.ndarray | None = None) -> _Running:
+        return _Running(owner_group, day, weights, groups, first_day, last_day)
 
+    has_first = first < np.iinfo(np.int64).max // 4
+    has_second = second < np.iinfo(np.int64).max // 4
+    order_group = g[inputs.order_customer]
+    contact_group = g[inputs.contact_customer]
+    mood = inputs.contact_mood > 0
+    rated = inputs.csat_day >= 0
+    ticket_group = g[inputs.ticket_customer]
+    nps_group = g[inputs.nps_customer]
+    sums = {
+        "customers": running(g[has_first], first[has_first]),
+        "repeaters": running(g[has_second], second[has_second]),
+        "revenue_to_date": running(order_group, inputs.order_day, inputs.order_amount),
+        "orders": running(order_group[buying], inputs.order_day[buying]),
+        "revenue": running(order_group, inputs.order_day, inputs.order_amount),
+        "discounts": running(order_group, inputs.order_day, inputs.order_discount),
+        "contacts": running(contact_group, inputs.contact_day),
+        "contact_minutes": running(contact_group, inputs.contact_day, inputs.contact_minutes),
+        "mood_sum": running(contact_group[mood], inputs.contact_day[mood], inputs.contact_mood[mood]),
+        "mood_n": running(contact_group[mood], inputs.contact_day[mood]),
+        "csat_sum": running(ticket_group[rated], inputs.csat_day[rated], inputs.csat_score[rated]),
+        "csat_n": running(ticket_group[rated], inputs.csat_day[rated]),
+        "csat_satisfied": running(ticket_group[rated & (inputs.csat_score >= 4)],
+                                  inputs.csat_day[rated & (inputs.csat_score >= 4)]),
+        "nps_n": running(nps_group, inputs.nps_day),
+        "nps_promoters": running(nps_group[inputs.nps_score >= 9], inputs.nps_day[inputs.nps_score >= 9]),
+        "nps_detractors": running(nps_group[inputs.nps_score <= 6], inputs.nps_day[inputs.nps_score <= 6]),
+        "campaign_costs": running(g[inputs.campaign_cost_customer], inputs.campaign_cost_day,
+                                  inputs.campaign_cost_amount),
+        "other_costs": running(inputs.other_cost_group, inputs.other_cost_day, inputs.other_cost_amount),
+    }
+    to_date = {"customers", "repeaters", "revenue_to_date"}
     result: list[dict[str, dict[str, float]]] = [{} for _ in range(groups)]
-    for period in periods(today):
+    for period in all_periods:
         start, end = period.start, period.end
-        at_start, at_end = active(start), active(end)
-        in_period = (inputs.order_day > start) & (inputs.order_day <= end)
-        purchase_in = in_period & buying
-        buyers = _any_per_customer(inputs.order_customer, purchase_in, n)
-        revenue_until = inputs.order_day <= end
-        per_customer_revenue = np.bincount(inputs.order_customer[revenue_until],
-                                           weights=inputs.order_amount[revenue_until], minlength=n)
-        contact_in = (inputs.contact_day > start) & (inputs.contact_day <= end)
-        mood_in = contact_in & (inputs.contact_mood > 0)
-        csat_in = (inputs.csat_day > start) & (inputs.csat_day <= end)
-        nps_in = (inputs.nps_day > start) & (inputs.nps_day <= end)
-        campaign_in = (inputs.campaign_cost_day > start) & (inputs.campaign_cost_day <= end)
-        other_in = (inputs.other_cost_day > start) & (inputs.other_cost_day <= end)
-        customers_end = first <= end
-        columns = {
-            "customers": _sum(g, groups, customers_end.astype(float)),
-            "new": _sum(g, groups, ((first > start) & (first <= end)).astype(float)),
+        at_start = last_before[:, column_of[start]] > start - inactivity_days
+        at_end = last_before[:, column_of[end]] > end - inactivity_days
+        columns = {name: (total.upto(end) if name in to_date else total.between(start, end))
+                   for name, total in sums.items()}
+        columns |= {
+            "new": sums["customers"].between(start, end),
             "active_start": _sum(g, groups, at_start.astype(float)),
             "active_end": _sum(g, groups, at_end.astype(float)),
             "retained": _sum(g, groups, (at_start & at_end).astype(float)),
-            "repeaters": _sum(g, groups, (second <= end).astype(float)),
-            "buyers": _sum(g, groups, buyers.astype(float)),
-            "revenue_to_date": _sum(g, groups, np.where(customers_end, per_customer_revenue, 0.0)),
-            "orders": _sum(g[inputs.order_customer[purchase_in]], groups),
-            "revenue": _sum(g[inputs.order_customer[in_period]], groups, inputs.order_amount[in_period]),
-            "discounts": _sum(g[inputs.order_customer[in_period]], groups, inputs.order_discount[in_period]),
-            "contacts": _sum(g[inputs.contact_customer[contact_in]], groups),
-            "contact_minutes": _sum(g[inputs.contact_customer[contact_in]], groups,
-                                    inputs.contact_minutes[contact_in].astype(float)),
-            "mood_sum": _sum(g[inputs.contact_customer[mood_in]], groups, inputs.contact_mood[mood_in].astype(float)),
-            "mood_n": _sum(g[inputs.contact_customer[mood_in]], groups),
-            "csat_sum": _sum(g[inputs.ticket_customer[csat_in]], groups, inputs.csat_score[csat_in].astype(float)),
-            "csat_n": _sum(g[inputs.ticket_customer[csat_in]], groups),
-            "csat_satisfied": _sum(g[inputs.ticket_customer[csat_in & (inputs.csat_score >= 4)]], groups),
-            "nps_n": _sum(g[inputs.nps_customer[nps_in]], groups),
-            "nps_promoters": _sum(g[inputs.nps_customer[nps_in & (inputs.nps_score >= 9)]], groups),
-            "nps_detractors": _sum(g[inputs.nps_customer[nps_in & (inputs.nps_score <= 6)]], groups),
-            "campaign_costs": _sum(g[inputs.campaign_cost_customer[campaign_in]], groups,
-                                   inputs.campaign_cost_amount[campaign_in]),
-            "other_costs": _sum(inputs.other_cost_group[other_in], groups, inputs.other_cost_amount[other_in]),
+            "buyers": _sum(g, groups, (last_before[:, column_of[end]] > start).astype(float)),
         }
         for index in range(groups):
             result[index][period.key] = {name: round(float(values[index]), 4) for name, values in columns.items()}
