@@ -7,6 +7,7 @@ empty; it never stops the rest of the refresh.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -29,6 +30,8 @@ logger = logging.getLogger("kunde.analytics")
 
 WEEK = 7.0
 WEEKS_PER_MONTH = 365.25 / 12 / 7
+# Customers per training cutoff whose features are computed (churn.train subsamples to 200k).
+TRAIN_SAMPLE = 250_000
 # The classifier's columns, in its order (see churn.FEATURES).
 CHURN_FEATURES = list(churn_model.FEATURE_NAMES)
 
@@ -64,11 +67,12 @@ def load(today: dt.date) -> Data:
     from kunde.contacts.models import LifecycleStage
 
     day = aggregates.to_day(today)
+    # Biggest first, alternating, so that two parallel readers get about equal shares.
     frames = extract.fetch({
-        "people": extract.people(), "organisations": extract.organisations(), "orders": extract.orders(day),
-        "contacts": extract.contacts(day), "tickets": extract.tickets(), "nps": extract.nps_answers(),
-        "campaign_costs": extract.campaign_costs(), "other_costs": extract.other_costs(),
-        "stored": extract.stored_scores(),
+        "orders": extract.orders(day), "contacts": extract.contacts(day), "people": extract.people(),
+        "stored": extract.stored_scores(), "organisations": extract.organisations(), "tickets": extract.tickets(),
+        "nps": extract.nps_answers(), "campaign_costs": extract.campaign_costs(),
+        "other_costs": extract.other_costs(),
     })
     customers = pl.concat([frames["people"], frames["organisations"]]).sort("key").with_row_index(
         "idx").with_columns(pl.col("idx").cast(pl.Int64))
@@ -140,6 +144,11 @@ def buyer_summary(data: Data) -> pl.DataFrame:
 def churn_features(data: Data, cutoff: int, customers: np.ndarray) -> np.ndarray:
     """The classifier's features (CHURN_FEATURES) of `customers` as of day `cutoff`."""
     base = pl.DataFrame({"idx": customers})
+    if customers.size < data.n // 2:  # a training sample: aggregate only its customers' rows
+        data = dataclasses.replace(data, orders=data.orders.join(base, on="idx", how="semi"),
+                                   contacts=data.contacts.join(base, on="idx", how="semi"),
+                                   tickets=data.tickets.join(base, on="idx", how="semi"),
+                                   nps=data.nps.join(base, on="idx", how="semi"))
 
     def per(frame: pl.DataFrame, *aggs: pl.Expr, condition: pl.Expr | None = None) -> pl.DataFrame:
         rows = frame.filter(pl.col("day") <= cutoff)
@@ -181,6 +190,9 @@ def _churn(data: Data, horizon: int, diagnostics: dict[str, Any], buyers: np.nda
         known = purchases.filter(pl.col("day") <= cutoff).get_column("idx").unique().sort().to_numpy()
         if not known.size:
             continue
+        if known.size > TRAIN_SAMPLE:
+            # The classifier fits on at most 200k rows anyway; a fixed sample keeps this step flat.
+            known = np.sort(np.random.default_rng(cutoff).choice(known, TRAIN_SAMPLE, replace=False))
         later = purchases.filter((pl.col("day") > cutoff) & (pl.col("day") <= cutoff + horizon))
         bought = np.isin(known, later.get_column("idx").unique().to_numpy())
         rows.append(churn_features(data, cutoff, known))
