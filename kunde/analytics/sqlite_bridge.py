@@ -72,8 +72,12 @@ def read(database: str, queries: dict[str, str], *, workers: int = 2) -> dict[st
         return tables
 
 
-def replace(database: str, table: pa.Table, *, target: str, staging: str, insert_sql: str) -> None:
-    """Replace every row of `target` by `table` in one transaction of a child process."""
+def replace(database: str, table: pa.Table, *, target: str, staging: str = "", insert_sql: str = "") -> None:
+    """Replace every row of `target` by `table` in one transaction of a child process.
+
+    With `insert_sql` the rows go through the `staging` table (for conversions in SQL);
+    without, they are appended to `target` directly.
+    """
     with tempfile.TemporaryDirectory(prefix="kunde-analytics-") as folder:
         directory = Path(folder)
         with pa.OSFile(str(directory / "rows.arrow"), "wb") as sink, ipc.new_file(sink, table.schema) as writer:
@@ -112,10 +116,13 @@ def _child_replace(database: str, directory: Path, job: dict[str, str]) -> None:
     connection = _connect(database)
     try:
         with connection.cursor() as cursor:
-            cursor.adbc_ingest(job["staging"], rows, mode="replace")
             cursor.execute(f"DELETE FROM {job['target']}")  # noqa: S608 - names from the parent's model
-            cursor.execute(job["insert"])
-            cursor.execute(f"DROP TABLE {job['staging']}")
+            if job.get("insert"):
+                cursor.adbc_ingest(job["staging"], rows, mode="replace")
+                cursor.execute(job["insert"])
+                cursor.execute(f"DROP TABLE {job['staging']}")
+            else:  # the columns are already in the table's own types: append straight into it
+                cursor.adbc_ingest(job["target"], rows, mode="append")
         connection.commit()
     finally:
         connection.close()

@@ -88,8 +88,8 @@ def replace_scores(customers: pl.DataFrame, scores: pl.DataFrame, *, computed_at
     if mode == "sqlite":
         from kunde.analytics import sqlite_bridge
 
-        sqlite_bridge.replace(str(connection.settings_dict["NAME"]), table.to_arrow(), target=target,
-                              staging=STAGING, insert_sql=insert)
+        # SQLite keeps dates, timestamps and JSON as the text this table already holds.
+        sqlite_bridge.replace(str(connection.settings_dict["NAME"]), table.to_arrow(), target=target)
         return table.height
     adbc = extract.postgres_connection()
     try:

@@ -32,6 +32,11 @@ def test_read_and_replace_through_the_child_keep_the_database_intact(tmp_path):
     assert mine.execute("SELECT COUNT(*), MIN(label), MAX(label) FROM scores").fetchone() == (5, "neu", "neu")
     assert mine.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert not mine.execute("SELECT name FROM sqlite_master WHERE name = 'scores_staging'").fetchall()
+    # Without an INSERT statement the rows are appended to the emptied table directly.
+    sqlite_bridge.replace(str(path), pa.table({"person_id": [7], "value": [2.5], "label": ["direkt"]}),
+                          target="scores")
+    assert mine.execute("SELECT person_id, value, label FROM scores").fetchall() == [(7, 2.5, "direkt")]
+    assert mine.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     mine.close()
 
 
