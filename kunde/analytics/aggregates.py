@@ -115,6 +115,7 @@ class Inputs:
     stage_change_day: np.ndarray
     stage_change_stage: np.ndarray
     stage_order: list[int]  # stage ids by position
+    purchase_days_cache: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _sum(group: np.ndarray, n_groups: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -131,6 +132,8 @@ def purchase_days(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     A purchase is an order with a positive amount; returns (negative) and zero orders change
     revenue but are no purchase occasion.
     """
+    if inputs.purchase_days_cache is not None:
+        return inputs.purchase_days_cache
     never = np.iinfo(np.int64).max // 4
     first = np.full(inputs.n_customers, never, dtype=np.int64)
     second = np.full(inputs.n_customers, never, dtype=np.int64)
@@ -146,6 +149,7 @@ def purchase_days(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
         first[customers[opens]] = days[opens]
         follows = np.r_[False, opens[:-1]] & ~opens  # the row right after a customer's first
         second[customers[follows]] = days[follows]
+    inputs.purchase_days_cache = (first, second)
     return first, second
 
 

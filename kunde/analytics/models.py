@@ -74,13 +74,15 @@ class CustomerScore(models.Model):
     rfm_r = models.PositiveSmallIntegerField(null=True, blank=True)
     rfm_f = models.PositiveSmallIntegerField(null=True, blank=True)
     rfm_m = models.PositiveSmallIntegerField(null=True, blank=True)
-    rfm_segment = models.CharField(max_length=30, blank=True, db_index=True)
+    rfm_segment = models.CharField(max_length=30, blank=True)
     previous_rfm_segment = models.CharField(max_length=30, blank=True)
     probability_alive = models.FloatField(null=True, blank=True)
     expected_purchases = models.FloatField(null=True, blank=True)
     next_purchase_probability = models.FloatField(null=True, blank=True)
     expected_order_value = models.FloatField(null=True, blank=True)
-    predicted_clv = models.FloatField(null=True, blank=True, db_index=True)
+    predicted_clv = models.FloatField(null=True, blank=True)
+    # The one secondary index: the at-risk worklist starts from it. Each index costs the
+    # nightly rewrite of a million rows seconds; segment and CLV filters join by customer.
     churn_risk = models.FloatField(null=True, blank=True, db_index=True)
     churn_basis = models.CharField(max_length=20, blank=True)
     churn_factors = models.JSONField(default=list, blank=True)

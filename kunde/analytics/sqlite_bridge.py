@@ -24,6 +24,9 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 BUSY_TIMEOUT_MS = 60_000
+# Replacing a million scores updates several indexes in random order: with SQLite's default
+# 2 MB page cache that is mostly disk I/O. The cache lives in the child and goes with it.
+CACHE_KIB = 256 * 1024
 
 
 class BridgeError(RuntimeError):
@@ -91,6 +94,8 @@ def _connect(database: str) -> Any:
     connection = adbc_driver_sqlite.dbapi.connect(database)
     with connection.cursor() as cursor:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        cursor.execute("PRAGMA temp_store = MEMORY")
     return connection
 
 
