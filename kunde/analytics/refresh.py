@@ -84,11 +84,12 @@ def load(today: dt.date) -> Data:
     return Data(
         today=day,
         customers=customers,
-        orders=_indexed(frames["orders"], keys),
-        contacts=_indexed(frames["contacts"], keys),
-        tickets=_indexed(frames["tickets"], keys),
-        nps=_indexed(frames["nps"], keys),
-        campaign_costs=_indexed(frames["campaign_costs"], keys),
+        # Popped, so that each raw frame is freed as soon as its indexed copy exists.
+        orders=_indexed(frames.pop("orders"), keys),
+        contacts=_indexed(frames.pop("contacts"), keys),
+        tickets=_indexed(frames.pop("tickets"), keys),
+        nps=_indexed(frames.pop("nps"), keys),
+        campaign_costs=_indexed(frames.pop("campaign_costs"), keys),
         other_costs=other.join(pair_frame, on=["owner", "team"], how="left", nulls_equal=True).select(
             "group", "day", "amount"),
         stage_changes=_indexed(extract.stage_changes(), keys),
@@ -251,12 +252,14 @@ def score_customers(data: Data, settings: AnalyticsSettings, diagnostics: dict[s
         scores = rfm.score(recency, frequency, revenue)
         out.update(rfm_r=scores.r, rfm_f=scores.f, rfm_m=scores.m, segment=rfm.segment_keys(scores.r, scores.f))
     timings["rfm"] = time.perf_counter() - started
+    _peak(diagnostics, "rfm")
 
     started = time.perf_counter()
     out.update(p_alive=nan.copy(), expected=nan.copy(), next_purchase=nan.copy(), order_value=nan.copy(),
                clv=nan.copy())
     _predict(data, settings, diagnostics, out, buyers)
     timings["clv"] = time.perf_counter() - started
+    _peak(diagnostics, "clv")
 
     started = time.perf_counter()
     # BG/NBD lets a customer drop out only after a repeat purchase, so P(alive) is 1 for every
@@ -276,6 +279,7 @@ def score_customers(data: Data, settings: AnalyticsSettings, diagnostics: dict[s
     except churn_model.InsufficientData as exc:
         diagnostics.setdefault("insufficient", {})["churn"] = str(exc)
     timings["churn"] = time.perf_counter() - started
+    _peak(diagnostics, "churn")
     out["segment"] = np.asarray(out["segment"]).astype(str)
     out["basis"] = np.asarray(out["basis"]).astype(str)
     return pl.DataFrame(out, strict=False)
@@ -426,13 +430,16 @@ def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = 
         step = time.perf_counter()
         data = load(today)
         timings["extract"] = time.perf_counter() - step
+        _peak(diagnostics, "extract")
         scores = score_customers(data, settings, diagnostics, timings)
         step = time.perf_counter()
         store_aggregates(data, scores, settings, today, diagnostics)
         timings["aggregates"] = time.perf_counter() - step
+        _peak(diagnostics, "aggregates")
         step = time.perf_counter()
         replace_scores(data.customers, scores, computed_at=now, previous=data.stored)
         timings["write"] = time.perf_counter() - step
+        _peak(diagnostics, "write")
         diagnostics["became_at_risk"] = announce_new_risks(data, scores, run_id=record.pk)
     except Exception as exc:
         logger.exception("analytics refresh failed")
@@ -448,6 +455,13 @@ def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = 
     record.diagnostics = _json_safe(diagnostics)
     record.save()
     return record
+
+
+def _peak(diagnostics: dict[str, Any], phase: str) -> None:
+    """The process's peak memory so far (MB), after each phase: where a refresh needs its memory."""
+    import resource
+
+    diagnostics.setdefault("peak_rss_mb", {})[phase] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def _json_safe(value: Any) -> Any:

@@ -149,6 +149,7 @@ def measure_analytics(customers: int, orders_per_customer: float = 10, samples: 
         "scored_customers": run.customers,
         **{f"{name}_s": round(value, 2) for name, value in run.diagnostics.get("timings", {}).items()},
         "peak_rss_mb": round(peak), "peak_rss_before_refresh_mb": round(before),
+        **{f"peak_rss_after_{phase}_mb": value for phase, value in run.diagnostics.get("peak_rss_mb", {}).items()},
         "insufficient": "; ".join(f"{k}: {v}" for k, v in run.diagnostics.get("insufficient", {}).items()) or "-",
     }
     if run.error:
