@@ -151,36 +151,31 @@ def churn_features(data: Data, cutoff: int, customers: np.ndarray) -> np.ndarray
                                    tickets=data.tickets.join(base, on="idx", how="semi"),
                                    nps=data.nps.join(base, on="idx", how="semi"))
 
-    def per(frame: pl.DataFrame, *aggs: pl.Expr, condition: pl.Expr | None = None) -> pl.DataFrame:
-        rows = frame.filter(pl.col("day") <= cutoff)
-        if condition is not None:
-            rows = rows.filter(condition)
-        return rows.group_by("idx").agg(*aggs)
-
-    purchases = data.orders.filter(pl.col("amount") > 0)
-    frame = base.join(per(purchases, (cutoff - pl.col("day").max()).alias("days_since_last_order"),
-                          pl.col("day").min().alias("first")), on="idx", how="left")
-    frame = frame.join(per(purchases, pl.len().alias("orders_last_365_days"),
-                           condition=pl.col("day") > cutoff - 365), on="idx", how="left")
-    frame = frame.join(per(data.contacts, (cutoff - pl.col("day").max()).alias("days_since_last_contact")),
-                       on="idx", how="left")
-    frame = frame.join(per(data.contacts, pl.len().alias("contacts_last_90_days"),
-                           condition=pl.col("day") > cutoff - 90), on="idx", how="left")
-    moods = data.contacts.filter(pl.col("mood").is_not_null() & (pl.col("mood") > 0))
-    recent = per(moods, pl.col("mood").mean().alias("recent_mood"), condition=pl.col("day") > cutoff - 90)
-    earlier = per(moods, pl.col("mood").mean().alias("earlier_mood"), condition=pl.col("day") <= cutoff - 90)
-    frame = frame.join(recent, on="idx", how="left").join(earlier, on="idx", how="left").with_columns(
-        (pl.col("recent_mood") - pl.col("earlier_mood")).alias("mood_trend"))
-    open_tickets = data.tickets.filter((pl.col("opened") <= cutoff)
-                                       & (pl.col("solved").is_null() | (pl.col("solved") > cutoff)))
-    frame = frame.join(open_tickets.group_by("idx").agg(pl.len().alias("open_tickets")), on="idx", how="left")
-    nps = data.nps.filter(pl.col("day") <= cutoff).sort("day").group_by("idx").agg(
+    # One lazy pass per source with conditional aggregates: polars fuses filter and group-by,
+    # so no filtered copy of the eight million contacts is ever materialised.
+    day, mood = pl.col("day"), pl.col("mood")
+    purchases = data.orders.lazy().filter((pl.col("amount") > 0) & (day <= cutoff)).group_by("idx").agg(
+        (cutoff - day.max()).alias("days_since_last_order"), day.min().alias("first"),
+        (day > cutoff - 365).sum().alias("orders_last_365_days"))
+    felt = mood.is_not_null() & (mood > 0)
+    contacts = data.contacts.lazy().filter(day <= cutoff).group_by("idx").agg(
+        (cutoff - day.max()).alias("days_since_last_contact"),
+        (day > cutoff - 90).sum().alias("contacts_last_90_days"),
+        mood.filter(felt & (day > cutoff - 90)).mean().alias("recent_mood"),
+        mood.filter(felt & (day <= cutoff - 90)).mean().alias("earlier_mood"))
+    tickets = data.tickets.lazy().filter(
+        (pl.col("opened") <= cutoff) & (pl.col("solved").is_null() | (pl.col("solved") > cutoff))).group_by(
+        "idx").agg(pl.len().alias("open_tickets"))
+    nps = data.nps.lazy().filter(day <= cutoff).sort("day").group_by("idx").agg(
         pl.col("score").last().alias("last_nps"))
-    frame = frame.join(nps, on="idx", how="left").with_columns(
-        (cutoff - pl.col("first")).alias("customer_age_days"),
-        pl.col("orders_last_365_days").fill_null(0), pl.col("contacts_last_90_days").fill_null(0),
-        pl.col("open_tickets").fill_null(0))
-    return frame.sort("idx").select(CHURN_FEATURES).to_numpy().astype(np.float64)
+    frame = (base.lazy().join(purchases, on="idx", how="left").join(contacts, on="idx", how="left")
+             .join(tickets, on="idx", how="left").join(nps, on="idx", how="left")
+             .with_columns((pl.col("recent_mood") - pl.col("earlier_mood")).alias("mood_trend"),
+                           (cutoff - pl.col("first")).alias("customer_age_days"),
+                           pl.col("orders_last_365_days").fill_null(0), pl.col("contacts_last_90_days").fill_null(0),
+                           pl.col("open_tickets").fill_null(0))
+             .sort("idx").select(CHURN_FEATURES).collect())
+    return frame.to_numpy().astype(np.float64)
 
 
 def _churn(data: Data, horizon: int, diagnostics: dict[str, Any], buyers: np.ndarray) -> tuple[Any, np.ndarray]:
