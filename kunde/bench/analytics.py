@@ -32,15 +32,15 @@ def _order_columns() -> list[str]:
 
 
 def generate_orders(customers: int, orders_per_customer: float, seed: int = 1,
-                    progress: bool = True) -> dict[str, Any]:
-    """Orders for the first `customers` people (skipped when they already have bench orders)."""
+                    progress: bool = True, prefix: str = "BENCH-") -> dict[str, Any]:
+    """Orders for the first `customers` people (skipped when they already have orders numbered `prefix`…)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
     from kunde.commerce.models import Order
     from kunde.contacts.models import Person
 
-    existing = Order.all_objects.filter(number__startswith="BENCH-").count()
+    existing = Order.all_objects.filter(number__startswith=prefix).count()
     if existing:
         return {"orders": existing, "reused": True}
     started = time.perf_counter()
@@ -72,7 +72,7 @@ def generate_orders(customers: int, orders_per_customer: float, seed: int = 1,
         day = int(first[index])
         while day < span:
             amount = round(float(rng.lognormal(4.0, 0.7)), 2)
-            values = {"number": f"BENCH-{total}", "person_id": person, "organisation_id": None,
+            values = {"number": f"{prefix}{total}", "person_id": person, "organisation_id": None,
                       "ordered_on": start_day + dt.timedelta(days=day), "status": "fulfilled", "currency": "EUR",
                       "discount_percent": 0, "net_total": amount, "vat_total": round(amount * 0.19, 2),
                       "gross_total": round(amount * 1.19, 2), "net_total_eur": amount, "source": "bench",
