@@ -400,19 +400,16 @@ def announce_new_risks(data: Data, scores: pl.DataFrame, *, run_id: int) -> int:
     """
     from kunde.core.events import emit_on_commit
 
-    before = {int(key): risk for key, risk in data.stored.drop_nulls("churn").select("key", "churn").iter_rows()}
-    if not before or not scores.height:
+    if not data.stored.height or not scores.height:
         return 0
     keys = data.customers.get_column("key").to_numpy()[scores.get_column("idx").to_numpy()]
-    risks = scores.get_column("churn").to_numpy().astype(np.float64)
+    now = pl.DataFrame({"key": keys, "risk": scores.get_column("churn").to_numpy().astype(np.float64)})
+    rising = now.join(data.stored.select("key", "churn").drop_nulls("churn"), on="key", how="inner").filter(
+        (pl.col("churn") < AT_RISK) & (pl.col("risk") >= AT_RISK))
+    if rising.height > MAX_RISK_EVENTS:
+        logger.warning("%s customers became at risk; announcing the first %s", rising.height, MAX_RISK_EVENTS)
     announced = 0
-    for key, risk in zip(keys, risks, strict=True):
-        earlier = before.get(int(key))
-        if earlier is None or earlier >= AT_RISK or not risk >= AT_RISK:
-            continue
-        if announced >= MAX_RISK_EVENTS:
-            logger.warning("more than %s customers became at risk; announced the first ones", MAX_RISK_EVENTS)
-            break
+    for key, risk in rising.head(MAX_RISK_EVENTS).select("key", "risk").iter_rows():
         ids = {"person_id": int(key)} if key > 0 else {"organisation_id": int(-key)}
         emit_on_commit("analytics.customer_at_risk", id=run_id, churn_risk=round(float(risk), 3), **ids)
         announced += 1
@@ -443,7 +440,9 @@ def run(*, trigger: str = "nightly", actor: Any = None, today: dt.date | None = 
         replace_scores(data.customers, scores, computed_at=now, previous=data.stored)
         timings["write"] = time.perf_counter() - step
         _peak(diagnostics, "write")
+        step = time.perf_counter()
         diagnostics["became_at_risk"] = announce_new_risks(data, scores, run_id=record.pk)
+        timings["announce"] = time.perf_counter() - step
     except Exception as exc:
         logger.exception("analytics refresh failed")
         RefreshRun.objects.filter(pk=record.pk).update(status=RefreshRun.Status.FAILED, error=str(exc)[:2000],
