@@ -122,10 +122,6 @@ def _sum(group: np.ndarray, n_groups: int, weights: np.ndarray | None = None) ->
     return np.bincount(group, weights=weights, minlength=n_groups)
 
 
-def _any_per_customer(customers: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(customers[mask], minlength=n) > 0
-
-
 def purchase_days(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     """First and second purchase day per customer (a large number when there is none).
 

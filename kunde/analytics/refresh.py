@@ -319,7 +319,11 @@ def _predict(data: Data, settings: AnalyticsSettings, diagnostics: dict[str, Any
     except clv.InsufficientData as exc:
         diagnostics.setdefault("insufficient", {})["gamma_gamma"] = str(exc)
     else:
-        diagnostics["gamma_gamma"] = {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood}
+        # The model assumes order value does not depend on how often someone buys; say how true that is.
+        independence = clv.frequency_monetary_correlation(summary.frequency, summary.monetary)
+        diagnostics["gamma_gamma"] = {"p": gg.p, "q": gg.q, "v": gg.v, "log_likelihood": gg.log_likelihood,
+                                      "frequency_value_correlation": independence.correlation,
+                                      "independence_doubtful": independence.warn}
         out["order_value"] = clv.expected_average_value(gg, summary.frequency, summary.monetary)
         monthly = (1 + float(settings.annual_discount_rate) / 100) ** (1 / 12) - 1
         out["clv"] = clv.predicted_clv(bg, gg, summary.frequency, summary.recency, summary.T, summary.monetary,

@@ -102,6 +102,8 @@ def test_models_fit_on_enough_history_and_every_buyer_gets_scores(world):
     fitted = run.diagnostics
     assert set(fitted["bgnbd"]) >= {"r", "alpha", "a", "b"}
     assert fitted["gamma_gamma"]["p"] > 0
+    # The independence assumption of Gamma-Gamma is checked and reported, not taken for granted.
+    assert -1 <= fitted["gamma_gamma"]["frequency_value_correlation"] <= 1
     assert fitted["calibration"]["rows"]
     scores = CustomerScore.objects.filter(person__last_name__startswith="Bulk")
     assert scores.count() == Person.objects.filter(last_name__startswith="Bulk", orders__isnull=False).distinct(
