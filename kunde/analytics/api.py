@@ -40,6 +40,7 @@ class KpisOut(Schema):
     period: str
     computed_at: dt.datetime | None
     stale: bool = Field(description="True when the last refresh is more than a day old (or never ran).")
+    segment_pending: bool = Field(False, description="The segment's figures are being computed; ask again shortly.")
     kpis: list[KpiOut]
 
 
@@ -102,7 +103,7 @@ def kpis(request: HttpRequest, query: Query[KpiQuery]) -> dict[str, Any]:
                                segment=segment)
     fresh = dash["freshness"]
     return {"kind": dash["kind"], "period": dash["period"], "computed_at": fresh["computed_at"],
-            "stale": fresh["stale"],
+            "stale": fresh["stale"], "segment_pending": dash["segment_pending"],
             "kpis": [{**row, "label": str(row["label"]), "definition": str(row["definition"])}
                      for row in dash["kpis"]]}
 

@@ -1,4 +1,4 @@
-"""Dashboard figures of one marketing segment, computed on first view and kept until the next refresh.
+"""Dashboard figures of one marketing segment, computed once per refresh in the worker.
 
 The same additive figures as the refresh stores for everyone (`aggregates`), restricted to
 the segment's people and still split by owner/team pair, so a user sees only the pairs
@@ -26,9 +26,27 @@ def prefix(segment: Segment) -> str:
     return f"seg{segment.pk}:"
 
 
+def ready(segment: Segment) -> bool:
+    return ScopeAggregate.objects.filter(name=f"{prefix(segment)}kpi").exists()
+
+
+def request(segment: Segment) -> bool:
+    """True when the figures are there; otherwise queue their computation and say False.
+
+    Computing them reads every order and contact (seconds and a gigabyte at a million
+    customers), which belongs in the worker, not in a web request.
+    """
+    if ready(segment):
+        return True
+    from kunde.analytics.tasks import compute_segment_figures
+
+    compute_segment_figures.enqueue(segment_id=segment.pk)
+    return ready(segment)  # an immediate task backend (tests, development) has them already
+
+
 def ensure(segment: Segment, *, today: dt.date | None = None) -> None:
     """Compute and store the segment's figures unless this refresh already has them."""
-    if ScopeAggregate.objects.filter(name=f"{prefix(segment)}kpi").exists():
+    if ready(segment):
         return
     from kunde.analytics import refresh
     from kunde.analytics.models import AnalyticsSettings

@@ -90,10 +90,11 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
     keys = period_keys(kind, as_of)
     key = f"{kind}:{period}" if period and f"{kind}:{period}" in keys else keys[-1]
     scope: dict[str, Any] = {"owner": owner, "team": team, "prefix": ""}
+    segment_pending = False
     if segment is not None and run is not None:
         from kunde.analytics import segment_figures
 
-        segment_figures.ensure(segment)
+        segment_pending = not segment_figures.request(segment)
         scope["prefix"] = segment_figures.prefix(segment)
     kpi_data = summed(user, "kpi", **scope)
     settings = AnalyticsSettings.load()
@@ -113,7 +114,7 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
         "trend": trend,
         "cohorts": summed(user, "cohort", **scope),
         "funnel": summed(user, "funnel", **scope),
-        "scores": summed(user, "scores", **scope), "segment": segment,
+        "scores": summed(user, "scores", **scope), "segment": segment, "segment_pending": segment_pending,
         "clv_edges": (run.diagnostics.get("clv_edges") if run else None) or [],
         "freshness": freshness(), "ror_formula": kpis.ROR_FORMULA, "hourly_rate": settings.hourly_rate,
     }

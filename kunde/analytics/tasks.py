@@ -29,5 +29,17 @@ def refresh_now(user_id: int | None = None) -> dict[str, Any]:
     return {"run": record.pk, "status": record.status, "seconds": record.seconds}
 
 
+@task()
+def compute_segment_figures(segment_id: int) -> dict[str, Any]:
+    """The dashboard figures of one segment, until the next refresh (idempotent)."""
+    from kunde.analytics import segment_figures
+    from kunde.audience.models import Segment
+
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is not None:
+        segment_figures.ensure(segment)
+    return {"segment": segment_id, "ready": segment is not None}
+
+
 register_periodic("analytics.refresh", nightly_refresh, every=dt.timedelta(days=1), offset=dt.timedelta(hours=2),
                   stale_after=dt.timedelta(hours=3))

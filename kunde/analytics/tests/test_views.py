@@ -177,3 +177,23 @@ def test_refresh_now_queues_once_and_a_lost_run_does_not_block_it(world):
     assert refresh_request(actor=world.admin) is True  # the tests' task backend runs it at once
     assert RefreshRun.objects.filter(trigger="manual", status=RefreshRun.Status.DONE,
                                      requested_by=world.admin).exists()
+
+
+def test_a_segments_figures_are_computed_in_the_worker_not_in_the_request(world, scored, settings):
+    from kunde.analytics.tasks import compute_segment_figures
+    from kunde.audience.models import Segment
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # nothing runs
+    segment = Segment.objects.create(name="Anna", definition={"op": "and", "rules": [
+        {"field": "name", "operator": "eq", "value": "Anna Privat"}]}, owner=world.owner, team=world.team_a)
+    params = {"kind": "month", "period": "2026-11", "segment": segment.pk}
+    waiting = client_as(world, "admin").get(reverse("analytics:dashboard"), params)
+    assert waiting.context["dash"]["segment_pending"] is True
+    assert "being computed in the background" in waiting.content.decode()
+    assert client_for(world, "admin").get("/analytics/kpis", params).json()["segment_pending"] is True
+
+    compute_segment_figures.call(segment_id=segment.pk)  # what the worker does
+
+    done = client_as(world, "admin").get(reverse("analytics:dashboard"), params)
+    assert done.context["dash"]["segment_pending"] is False
+    assert {k["key"]: k["value"] for k in done.context["dash"]["kpis"]}["revenue"] == pytest.approx(120.0)
