@@ -108,13 +108,16 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
     for row in rows:  # the tile's trend: the same KPI over the periods up to the chosen one
         kpi = kpis.KPI_BY_KEY[row["key"]]
         row["series"] = [kpi.value(kpi_data[k], context) if kpi_data.get(k) else None for k in upto]
+    score_data = summed(user, "scores", **scope)
     return {
+        "predicted_clv_average": (score_data["clv_sum"] / score_data["clv_n"]) if score_data.get("clv_n") else None,
+        "at_risk_count": score_data.get("at_risk"), "clv_horizon_months": settings.clv_horizon_months,
         "kind": kind, "period": key.split(":", 1)[1], "period_key": key, "periods": [k.split(":", 1)[1] for k in keys],
         "kpis": rows,
         "trend": trend,
         "cohorts": summed(user, "cohort", **scope),
         "funnel": summed(user, "funnel", **scope),
-        "scores": summed(user, "scores", **scope), "segment": segment, "segment_pending": segment_pending,
+        "scores": score_data, "segment": segment, "segment_pending": segment_pending,
         "clv_edges": (run.diagnostics.get("clv_edges") if run else None) or [],
         "freshness": freshness(), "ror_formula": kpis.ROR_FORMULA, "hourly_rate": settings.hourly_rate,
     }
