@@ -85,6 +85,12 @@ SEGMENT_GRID: dict[tuple[int, int], str] = {
 _KEYS = np.array(list(SEGMENTS), dtype=np.str_)
 
 
+def segment_label(key: str | None, default: str = "") -> Promise | str:
+    """The translated name of a segment key; `default` for none or an unknown one."""
+    segment = SEGMENTS.get(key or "")
+    return segment.label if segment else default
+
+
 def _grid_codes() -> np.ndarray:
     # Indexed [r, f] (index 0 unused) so that naming a million customers is one
     # fancy-indexing step instead of a Python loop.

@@ -10,11 +10,6 @@ from django.utils.translation import gettext as _
 from kunde.analytics import rfm
 
 
-def _segment_label(key: str) -> Any:
-    segment = rfm.SEGMENTS.get(key)
-    return segment.label if segment else key
-
-
 @dataclass
 class Table:
     title: str
@@ -52,7 +47,7 @@ def rfm_table(dash: dict[str, Any]) -> Table:
     segments = dash["scores"].get("segments", {})
     customers = sum(entry["count"] for entry in segments.values()) or 1
     revenue = sum(entry["revenue"] for entry in segments.values()) or 1.0
-    rows = [[str(_segment_label(key)), entry["count"], round(entry["count"] / customers, 4),
+    rows = [[str(rfm.segment_label(key, key)), entry["count"], round(entry["count"] / customers, 4),
              round(entry["revenue"], 2), round(entry["revenue"] / revenue, 4)]
             for key, entry in sorted(segments.items(), key=lambda item: -item[1]["count"])]
     return Table(_("RFM segments"), [_("Segment"), _("Customers"), _("Share of customers"), _("Revenue"),
@@ -72,8 +67,8 @@ def movement_table(dash: dict[str, Any]) -> Table:
         before, after = key.split(">", 1)
         if before == after:
             continue
-        rows.append([str(_segment_label(before)) if before != "-" else _("(not scored)"),
-                     str(_segment_label(after)), count])
+        rows.append([str(rfm.segment_label(before, before)) if before != "-" else _("(not scored)"),
+                     str(rfm.segment_label(after, after)), count])
     return Table(_("Movement between RFM segments since the last refresh"), [_("From"), _("To"), _("Customers")],
                  rows)
 

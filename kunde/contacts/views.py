@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from kunde.accounts.models import User
 from kunde.activities.views import customer_panels
 from kunde.analytics.filters import score_of
-from kunde.analytics.templatetags.analytics_tags import segment_label
+from kunde.analytics.rfm import segment_label
 from kunde.contacts.filters import OrganisationFilter, PersonFilter
 from kunde.contacts.forms import (
     ContactPointForms,

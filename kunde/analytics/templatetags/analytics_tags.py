@@ -13,8 +13,7 @@ register = template.Library()
 
 @register.filter
 def segment_label(key: str) -> Any:
-    segment = rfm.SEGMENTS.get(key or "")
-    return segment.label if segment else ""
+    return rfm.segment_label(key)
 
 
 @register.filter
