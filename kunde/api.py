@@ -14,16 +14,22 @@ from kunde.audience import api as audience_api
 from kunde.campaigns import api as campaigns_api
 from kunde.commerce import api as commerce_api
 from kunde.contacts.api import employments, organisations, people
+from kunde.contracts import api as contracts_api
 from kunde.core.api.auth import API_AUTH
 from kunde.core.api.body import refuse_chunked_bodies
 from kunde.core.api.changes import changes
 from kunde.core.api.custom_fields import custom_fields
 from kunde.core.api.errors import ErrorOut, install_error_handlers
 from kunde.core.api.search import search
+from kunde.customer_events import api as customer_events_api
 from kunde.dedupe import api as dedupe_api
+from kunde.ideas import api as ideas_api
 from kunde.imports import api as imports_api
 from kunde.knowledge import api as knowledge_api
+from kunde.loyalty import api as loyalty_api
 from kunde.mail import api as mail_api
+from kunde.partners import api as partners_api
+from kunde.retention import api as retention_api
 from kunde.sales import api as sales_api
 from kunde.service import api as service_api
 from kunde.webhooks import api as webhooks_api
@@ -84,7 +90,8 @@ api.add_router("/custom-fields", custom_fields)
 api.add_router("/search", search)
 api.add_router("/changes", changes)
 for app_api in (mail_api, sales_api, commerce_api, service_api, knowledge_api, audience_api, campaigns_api,
-                webhooks_api, imports_api, analytics_api, dedupe_api):
+                webhooks_api, imports_api, analytics_api, dedupe_api, contracts_api, loyalty_api,
+                customer_events_api, partners_api, ideas_api, retention_api):
     for prefix, router in app_api.routers:
         api.add_router(prefix, router)
 

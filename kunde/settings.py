@@ -86,6 +86,12 @@ INSTALLED_APPS = [
     "kunde.imports",
     "kunde.analytics",
     "kunde.dedupe",
+    "kunde.contracts",
+    "kunde.loyalty",
+    "kunde.customer_events",
+    "kunde.partners",
+    "kunde.ideas",
+    "kunde.retention",
 ]
 
 MIDDLEWARE = [

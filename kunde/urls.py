@@ -22,4 +22,10 @@ urlpatterns = [
     path("", include("kunde.interop.urls")),
     path("", include("kunde.analytics.urls")),
     path("", include("kunde.dedupe.urls")),
+    path("", include("kunde.contracts.urls")),
+    path("", include("kunde.loyalty.urls")),
+    path("", include("kunde.customer_events.urls")),
+    path("", include("kunde.partners.urls")),
+    path("", include("kunde.ideas.urls")),
+    path("", include("kunde.retention.urls")),
 ]

@@ -43,10 +43,26 @@ class CustomerPanel:
     column: str = "side"
 
 
+@dataclass(frozen=True)
+class PortalSection:
+    """A card on the customer portal's start page (/portal/), e.g. loyalty points or ideas.
+
+    `context(person)` returns the template's context, or None to leave the card out. The
+    person is the one signed in to the portal (never a staff user); the section's own pages
+    find them with `kunde.service.portal.portal_person_or_login(request)`.
+    """
+
+    key: str
+    template: str
+    context: Callable[[Any], dict[str, Any] | None]
+    order: int = 100
+
+
 _nav: dict[str, NavItem] = {}
 _admin_sections: dict[str, NavItem] = {}
 _panels: dict[str, CustomerPanel] = {}
 _history_kinds: dict[str, Any] = {}
+_portal_sections: dict[str, PortalSection] = {}
 
 
 def register_nav(item: NavItem) -> None:
@@ -62,6 +78,20 @@ def register_customer_panel(panel: CustomerPanel) -> None:
     if panel.column not in {"side", "main"}:
         raise ValueError(f"unknown panel column {panel.column!r}")
     _panels[panel.key] = panel
+
+
+def register_portal_section(section: PortalSection) -> None:
+    _portal_sections[section.key] = section
+
+
+def portal_sections_for(person: Any) -> list[dict[str, Any]]:
+    """The portal cards to show `person`, in order: [{"key", "template", "context"}]."""
+    sections = []
+    for section in sorted(_portal_sections.values(), key=lambda entry: (entry.order, entry.key)):
+        context = section.context(person)
+        if context is not None:
+            sections.append({"key": section.key, "template": section.template, "context": context})
+    return sections
 
 
 def register_history_kind(kind: str, label: Any) -> None:

@@ -112,11 +112,13 @@ def portal_person(request: HttpRequest) -> Person | None:
     return Person.objects.filter(pk=person_id).first()
 
 
-def _require(request: HttpRequest) -> Person | HttpResponse:
+def portal_person_or_login(request: HttpRequest) -> Person | HttpResponse:
+    """The signed-in portal person, or a redirect to the portal's sign-in page (for every portal view)."""
     person = portal_person(request)
     if person is None:
         return redirect("service:portal_login")
     return person
+
 
 
 class LoginForm(forms.Form):
@@ -169,17 +171,20 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    person = _require(request)
+    person = portal_person_or_login(request)
     if isinstance(person, HttpResponse):
         return person
-    return render(request, "service/portal/home.html", {"person": person, "tickets": portal_tickets(person)})
+    from kunde.core.extensions import portal_sections_for
+
+    return render(request, "service/portal/home.html", {"person": person, "tickets": portal_tickets(person),
+                                                        "sections": portal_sections_for(person)})
 
 
 @require_http_methods(["GET", "POST"])
 def new_ticket(request: HttpRequest) -> HttpResponse:
     from kunde.service.services import ticket_create
 
-    person = _require(request)
+    person = portal_person_or_login(request)
     if isinstance(person, HttpResponse):
         return person
     form = NewTicketForm(request.POST or None)
@@ -194,7 +199,7 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
 def ticket(request: HttpRequest, number: str) -> HttpResponse:
     from kunde.service.services import ticket_receive
 
-    person = _require(request)
+    person = portal_person_or_login(request)
     if isinstance(person, HttpResponse):
         return person
     found = portal_tickets(person).filter(number=number).first()

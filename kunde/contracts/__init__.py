@@ -1,0 +1,1 @@
+"""Subscriptions and contracts: terms, notice periods, renewals, MRR/ARR and contract churn."""

@@ -1,0 +1,7 @@
+"""URLs of contracts."""
+
+from django.urls import URLPattern
+
+app_name = "contracts"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Customer events (webinars, trade fairs, invitations): invitations, registration, waiting list, check-in."""

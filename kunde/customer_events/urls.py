@@ -1,0 +1,7 @@
+"""URLs of customer events."""
+
+from django.urls import URLPattern
+
+app_name = "customer_events"
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,7 @@
+"""URLs of partners."""
+
+from django.urls import URLPattern
+
+app_name = "partners"
+
+urlpatterns: list[URLPattern] = []

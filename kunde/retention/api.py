@@ -1,0 +1,7 @@
+"""REST API of retention."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+routers: list[tuple[str, Router]] = []
