@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("kunde.campaigns.urls")),
     path("", include("kunde.webhooks.urls")),
     path("", include("kunde.interop.urls")),
+    path("", include("kunde.imports.urls")),
     path("", include("kunde.analytics.urls")),
     path("", include("kunde.dedupe.urls")),
     path("", include("kunde.contracts.urls")),

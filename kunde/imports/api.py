@@ -6,15 +6,15 @@ import datetime as dt
 import hashlib
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from kunde.core.api.auth import actor
 from kunde.core.api.errors import CREATE_ERRORS, READ_ERRORS, WRITE_ERRORS
 from kunde.core.api.idempotency import idempotent
 from kunde.core.api.schemas import InputSchema
-from kunde.core.permissions import is_admin
 from kunde.imports.models import ImportRun
+from kunde.imports.selectors import run_get, runs_for
 from kunde.imports.services import MAX_BULK_RECORDS, import_undo, people_upsert_bulk
 
 
@@ -119,20 +119,13 @@ def upsert_people(request: HttpRequest, payload: BulkPeopleIn) -> dict[str, Any]
 
 
 def _run_get(request: HttpRequest, run_id: int) -> ImportRun:
-    user = actor(request)
-    runs = ImportRun.objects.all() if is_admin(user) else ImportRun.objects.filter(created_by=user)
-    run = runs.filter(pk=run_id).first()
-    if run is None:
-        raise Http404("No such import.")
-    return run
+    return run_get(actor(request), run_id)
 
 
 @imports.get("", response={200: list[ImportRunOut], **READ_ERRORS})
 def list_imports(request: HttpRequest) -> list[ImportRun]:
     """Your latest 100 imports (administrators: everyone's)."""
-    user = actor(request)
-    runs = ImportRun.objects.all() if is_admin(user) else ImportRun.objects.filter(created_by=user)
-    return list(runs.order_by("-created_at", "-id")[:100])
+    return list(runs_for(actor(request)).order_by("-created_at", "-id")[:100])
 
 
 @imports.get("/{int:run_id}", response={200: ImportRunOut, **READ_ERRORS})

@@ -58,6 +58,12 @@ class ImportRun(models.Model):
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     counts = models.JSONField(_("counts"), default=dict)
     error = models.TextField(_("error"), blank=True)
+    # Started from the web wizard: which step waits for (or runs in) the worker, and the
+    # dry run's outcome (the dry run saves nothing else, so the page reads it from here).
+    queued = models.CharField(_("waiting for the worker"), max_length=8, blank=True,
+                              choices=[("dry_run", _("dry run")), ("import", _("import"))])
+    dry_run_rows = models.PositiveIntegerField(_("rows checked in the dry run"), default=0)
+    dry_run_counts = models.JSONField(_("dry run counts"), null=True, blank=True)
 
     personal_data = {"file_name": Category.FREE_TEXT}
 
@@ -115,3 +121,25 @@ class ImportProblem(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.message[:80]}"
+
+
+class SavedMapping(models.Model):
+    """A column mapping kept under a name, offered again for a file with the same columns."""
+
+    name = models.CharField(_("name"), max_length=100)
+    headers = models.JSONField(_("columns"), default=list)
+    mapping = models.JSONField(_("column mapping"), default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("saved by"), null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    personal_data: dict[str, Category] = {}
+
+    class Meta:
+        verbose_name = _("saved mapping")
+        verbose_name_plural = _("saved mappings")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="imports_saved_mapping_name")]
+
+    def __str__(self) -> str:
+        return self.name

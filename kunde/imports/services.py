@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -28,7 +30,7 @@ from kunde.core.permissions import Action, is_admin, user_can
 from kunde.core.services import record_update, require_create
 from kunde.imports.engine import PERSON, Outcome, execute, upsert
 from kunde.imports.mapping import check_mapping, suggest_mapping
-from kunde.imports.models import ExternalReference, ImportChange, ImportRun
+from kunde.imports.models import ExternalReference, ImportChange, ImportRun, SavedMapping
 from kunde.imports.reading import UnreadableFile, open_table
 
 MAX_FILE_BYTES = 2 * 1024 * 1024 * 1024
@@ -78,6 +80,58 @@ def import_prepare(*, actor: User, source: Path, file_name: str = "", system: st
     run.save(update_fields=["file_path"])
     if problems and mapping is not None:
         raise ValidationError({"mapping": problems})
+    return run
+
+
+def import_prepare_upload(*, actor: User, upload: UploadedFile, system: str = "import") -> ImportRun:
+    """`import_prepare` for a file uploaded in the wizard; a saved mapping for the same columns is used if any."""
+    from kunde.imports.selectors import saved_mapping_for
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "upload"
+        with path.open("wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+        try:
+            headers = open_table(path).headers
+        except UnreadableFile as error:
+            raise ValidationError({"file": [str(error)]}) from error
+        saved = saved_mapping_for(headers)
+        return import_prepare(actor=actor, source=path, file_name=upload.name or "", system=system,
+                              mapping=saved.mapping if saved else None)
+
+
+def saved_mapping_save(*, actor: User, run: ImportRun, name: str) -> SavedMapping:
+    """Keep the run's mapping under `name` (replacing a mapping of that name) for files with the same columns."""
+    _require_own(actor, run)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"mapping_name": [_("Give the mapping a name.")]})
+    headers = open_table(Path(run.file_path)).headers
+    saved, _created = SavedMapping.objects.update_or_create(
+        name=name[:100], defaults={"headers": headers, "mapping": run.mapping, "created_by": actor})
+    return saved
+
+
+def import_queue(*, actor: User, run: ImportRun, dry_run: bool) -> ImportRun:
+    """Hand the dry run or the import of `run` to the worker (the wizard's buttons); the page shows its progress."""
+    from kunde.imports.tasks import run_import
+
+    _require_own(actor, run)
+    if not dry_run:
+        require_create(actor)
+    if run.queued:
+        raise ValidationError({"status": [_("This import is already waiting for the worker.")]})
+    if run.status not in {ImportRun.Status.READY, ImportRun.Status.INTERRUPTED} or (
+            dry_run and run.status != ImportRun.Status.READY):
+        raise ValidationError({"status": [_("This import is %(status)s.") % {"status": run.get_status_display()}]})
+    if problems := mapping_problems(run):
+        raise ValidationError({"mapping": problems})
+    run.queued = "dry_run" if dry_run else "import"
+    if dry_run:
+        run.dry_run_rows, run.dry_run_counts = 0, None
+    run.save(update_fields=["queued", "dry_run_rows", "dry_run_counts"])
+    transaction.on_commit(lambda: run_import.enqueue(run.pk, actor.pk, dry_run))
     return run
 
 

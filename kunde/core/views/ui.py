@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
 from django import forms
@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as HttpPermissionDenied
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -160,7 +161,10 @@ def denied_as_403(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
-def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+def login_required(view: View) -> View:
     """Django's login_required, but an htmx request of an expired session reloads into the login page.
 
     Following the redirect inside htmx would swap the whole login page into a form.
@@ -168,14 +172,14 @@ def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     guarded = auth_login_required(view)
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated and is_htmx(request):
             current = urlsplit(request.headers.get("HX-Current-URL", ""))
             page = current.path + (f"?{current.query}" if current.query else "") if current.path else "/"
             return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': page})}")
         return guarded(request, *args, **kwargs)
 
-    return wrapper
+    return cast("View", wrapper)
 
 
 def actor(request: HttpRequest) -> User:
