@@ -1,0 +1,52 @@
+"""Forms of the staff pages of partners (they parse input; the services validate and save)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kunde.core.views.ui import KundeForm
+from kunde.partners.models import PartnerRole
+
+
+class MarkPartnerForm(KundeForm):
+    role = forms.ChoiceField(label=_("Role"), choices=PartnerRole.choices)
+    role_note = forms.CharField(label=_("Role in your words"), max_length=200, required=False)
+
+
+class PartnerEditForm(KundeForm):
+    role = forms.ChoiceField(label=_("Role"), choices=PartnerRole.choices)
+    role_note = forms.CharField(label=_("Role in your words"), max_length=200, required=False)
+    since = forms.DateField(label=_("Partner since"), widget=forms.DateInput(attrs={"type": "date"}))
+    is_active = forms.BooleanField(label=_("Active"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class GrantForm(KundeForm):
+    person = forms.ModelChoiceField(label=_("Person"), queryset=None)  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people  # type: ignore[attr-defined]
+
+
+class ShareForm(KundeForm):
+    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None)  # type: ignore[arg-type]
+    what = forms.ChoiceField(label=_("What to share"), choices=())
+    note = forms.CharField(label=_("Note for the partner"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, partners: Any, what: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
+        self.fields["what"].choices = what  # type: ignore[attr-defined]
+
+
+class HandoverForm(KundeForm):
+    lead = forms.ModelChoiceField(label=_("Lead"), queryset=None)  # type: ignore[arg-type]
+    note = forms.CharField(label=_("Note for the partner"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, leads: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead"].queryset = leads  # type: ignore[attr-defined]
