@@ -9,7 +9,7 @@ net amounts of that rate and rounded to the cent; gross = net + VAT. Half-cents 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -46,6 +46,7 @@ class Totals:
     vat: Decimal
     gross: Decimal
     vat_by_rate: dict[Decimal, Decimal]
+    net_by_rate: dict[Decimal, Decimal] = field(default_factory=dict)
 
 
 def line_net(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
@@ -60,7 +61,7 @@ def totals(lines: list[tuple[Decimal, Decimal]]) -> Totals:
     vat_by_rate = {rate: cents(net * rate / HUNDRED) for rate, net in sorted(by_rate.items())}
     net = sum((net for net, _rate in lines), Decimal(0))
     vat = sum(vat_by_rate.values(), Decimal(0))
-    return Totals(net=net, vat=vat, gross=net + vat, vat_by_rate=vat_by_rate)
+    return Totals(net=net, vat=vat, gross=net + vat, vat_by_rate=vat_by_rate, net_by_rate=dict(sorted(by_rate.items())))
 
 
 def discounted_totals(lines: list[tuple[Decimal, Decimal]], discount_percent: Decimal) -> Totals:
@@ -74,4 +75,31 @@ def discounted_totals(lines: list[tuple[Decimal, Decimal]], discount_percent: De
     vat_by_rate = {rate: cents(net * rate / HUNDRED) for rate, net in nets.items()}
     net = sum(nets.values(), Decimal(0))
     vat = sum(vat_by_rate.values(), Decimal(0))
-    return Totals(net=net, vat=vat, gross=net + vat, vat_by_rate=vat_by_rate)
+    return Totals(net=net, vat=vat, gross=net + vat, vat_by_rate=vat_by_rate, net_by_rate=nets)
+
+
+def deducted_totals(sums: Totals, deduction: Decimal) -> Totals:
+    """`sums` less a gross `deduction` (e.g. redeemed points), spread over the VAT rates by their gross share.
+
+    Each rate's new gross is split back into net and VAT at that rate, so the VAT stays on what the
+    customer pays; the last rate takes the rounding remainder, so the gross falls by exactly `deduction`
+    (never below zero).
+    """
+    if deduction <= 0 or not sums.net_by_rate or sums.gross <= 0:
+        return sums
+    deduction = min(deduction, sums.gross)
+    gross_by_rate = {rate: net + sums.vat_by_rate[rate] for rate, net in sums.net_by_rate.items()}
+    nets: dict[Decimal, Decimal] = {}
+    vats: dict[Decimal, Decimal] = {}
+    left = deduction
+    rates = list(gross_by_rate)
+    for index, rate in enumerate(rates):
+        gross = gross_by_rate[rate]
+        part = left if index == len(rates) - 1 else min(left, gross, cents(deduction * gross / sums.gross))
+        left -= part
+        new_gross = gross - part
+        net = cents(new_gross * HUNDRED / (HUNDRED + rate))
+        nets[rate], vats[rate] = net, new_gross - net
+    net = sum(nets.values(), Decimal(0))
+    vat = sum(vats.values(), Decimal(0))
+    return Totals(net=net, vat=vat, gross=net + vat, vat_by_rate=vats, net_by_rate=nets)

@@ -112,6 +112,7 @@ def _render(quote: Quote, totals: Any) -> bytes:
                      -(totals.undiscounted - totals.net)))
     rows.append((_("Net total"), totals.net))
     rows += [(_("VAT %(rate)s %%") % {"rate": rate.normalize()}, vat) for rate, vat in totals.vat_by_rate.items()]
+    rows += [(deduction.label, -deduction.amount) for deduction in getattr(totals, "deductions", ())]
     for label, value in rows:
         pdf.cell(label_width, 6, label, align="R")
         pdf.cell(value_width, 6, amount(value, quote.currency), align="R", new_x="LMARGIN", new_y="NEXT")

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 
 from kunde.accounts.models import User
 from kunde.activities.services import activity_record
+from kunde.commerce.deductions import Deduction, deduction_total, deductions_for
 from kunde.commerce.models import Quote, QuoteLine
-from kunde.commerce.money import decimal, discounted_totals, line_net
+from kunde.commerce.money import decimal, deducted_totals, discounted_totals, line_net
 from kunde.commerce.services import _lines, next_number, order_create
 from kunde.contacts.models import Organisation, Person
 from kunde.core.audit import audit_record, snapshot
@@ -53,6 +54,7 @@ class QuoteTotals:
     vat: Decimal
     gross: Decimal
     vat_by_rate: dict[Decimal, Decimal]
+    deductions: tuple[Deduction, ...] = ()
 
 
 def quote_can_change(user: User | Any, quote: Quote) -> bool:
@@ -111,9 +113,18 @@ def _other_customer(deal: Any, person: Person | None, organisation: Organisation
 
 def quote_totals(quote: Quote) -> QuoteTotals:
     lines = [(line.net_amount, line.vat_rate) for line in quote.lines.all()]
-    sums = discounted_totals(lines, quote.discount_percent)
+    deductions = deductions_for(quote)  # e.g. redeemed loyalty points, after the percentage discount
+    sums = deducted_totals(discounted_totals(lines, quote.discount_percent), deduction_total(deductions))
     return QuoteTotals(undiscounted=sum((net for net, _rate in lines), Decimal(0)), net=sums.net, vat=sums.vat,
-                       gross=sums.gross, vat_by_rate=sums.vat_by_rate)
+                       gross=sums.gross, vat_by_rate=sums.vat_by_rate, deductions=tuple(deductions))
+
+
+def quote_totals_refresh(quote: Quote) -> Quote:
+    """Store `quote`'s totals again after a deduction was granted or withdrawn (caller holds the row lock)."""
+    sums = quote_totals(quote)
+    quote.net_total, quote.vat_total, quote.gross_total = sums.net, sums.vat, sums.gross
+    quote.save(update_fields=["net_total", "vat_total", "gross_total"])
+    return quote
 
 
 def _write_lines(quote: Quote, rows: Sequence[dict[str, Any]]) -> None:
@@ -348,7 +359,7 @@ def quote_answer(*, token: str, accept: bool, comment: str = "") -> Quote:
         quote.order = order_create(
             actor=None, owner=quote.owner, person=quote.person, organisation=quote.organisation,
             currency=quote.currency, source="quote", lines=_order_lines(quote), notes=str(quote),
-            discount_percent=quote.discount_percent)
+            discount_percent=quote.discount_percent, deduction=deduction_total(deductions_for(quote)))
     else:
         quote.status = Quote.Status.DECLINED
     quote.save(update_fields=["status", "answered_at", "answer_comment", "order"])

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 
 from kunde.accounts.models import User
 from kunde.activities.services import activity_record
+from kunde.commerce.deductions import deduction_total, deductions_for
 from kunde.commerce.models import NumberSequence, Order, OrderLine, Product, ProductCategory
-from kunde.commerce.money import allowed_vat_rates, cents, decimal, discounted_totals, line_net
+from kunde.commerce.money import Totals, allowed_vat_rates, cents, decimal, deducted_totals, discounted_totals, line_net
 from kunde.contacts.models import Organisation, Person
 from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
@@ -170,9 +171,10 @@ def order_create(
     owner: User | None = None,
     notes: str = "",
     discount_percent: Any = 0,
+    deduction: Decimal = Decimal(0),
 ) -> Order:
     """Record an order with its lines, owned by `owner` (default: `actor`); it lands on the customer's history
-    and in the purchase history."""
+    and in the purchase history. `deduction` is a gross amount off the total (points redeemed on its quote)."""
     require_create(actor)
     errors: dict[str, list[str]] = {}
     if person is None and organisation is None:
@@ -211,7 +213,8 @@ def order_create(
         raise ValidationError(errors)
     assert rate_error is None
     nets = [line_net(line.quantity, line.unit_price, line.discount_percent) for line in parsed]
-    sums = discounted_totals([(net, line.vat_rate) for net, line in zip(nets, parsed, strict=True)], discount)
+    sums = deducted_totals(
+        discounted_totals([(net, line.vat_rate) for net, line in zip(nets, parsed, strict=True)], discount), deduction)
     factor = (Decimal(100) - discount) / Decimal(100)
     # The order belongs to whoever records it (a quote's order: the quote's owner), in the customer's
     # team; only a system import without an owner falls back to the customer's owner.
@@ -252,6 +255,21 @@ def order_create(
     )
     emit_on_commit(OrderEvent.CREATED, id=order.pk, person_id=person.pk if person else None,
                    organisation_id=organisation.pk if organisation else None)
+    return order
+
+
+def order_totals(order: Order) -> Totals:
+    """The totals of `order` from its lines, its discount and its deductions (e.g. redeemed points)."""
+    lines = [(line.net_amount, line.vat_rate) for line in order.lines.all()]
+    return deducted_totals(discounted_totals(lines, order.discount_percent), deduction_total(deductions_for(order)))
+
+
+def order_totals_refresh(order: Order) -> Order:
+    """Store `order`'s totals again after a deduction was granted (caller holds the row lock)."""
+    sums = order_totals(order)
+    order.net_total, order.vat_total, order.gross_total = sums.net, sums.vat, sums.gross
+    order.net_total_eur = to_eur(sums.net, order.currency, order.ordered_on)
+    order.save(update_fields=["net_total", "vat_total", "gross_total", "net_total_eur", "updated_at"])
     return order
 
 

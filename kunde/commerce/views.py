@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kunde.commerce.deductions import deductions_for
 from kunde.commerce.filters import OrderFilter
 from kunde.commerce.models import Quote
-from kunde.commerce.money import totals
 from kunde.commerce.pdf import render_quote_pdf
 from kunde.commerce.quotes import (
     QuoteAnswerRefused,
@@ -25,6 +25,7 @@ from kunde.commerce.quotes import (
     quote_totals,
 )
 from kunde.commerce.selectors import order_get, order_list, order_page
+from kunde.commerce.services import order_totals
 from kunde.core.views.lists import Column, FilteredListView
 from kunde.core.views.ui import actor, denied_as_403, login_required
 
@@ -57,8 +58,10 @@ class OrderListView(FilteredListView):
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = order_get(actor(request), pk)
     lines = list(order.lines.all())
-    vat = totals([(line.net_amount, line.vat_rate) for line in lines]).vat_by_rate
-    return render(request, "commerce/order_detail.html", {"order": order, "lines": lines, "vat_by_rate": vat})
+    sums = order_totals(order)
+    return render(request, "commerce/order_detail.html", {"order": order, "lines": lines,
+                                                          "vat_by_rate": sums.vat_by_rate,
+                                                          "deductions": deductions_for(order)})
 
 
 # --- quotes ----------------------------------------------------------------------------
