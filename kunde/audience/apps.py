@@ -15,7 +15,7 @@ class AudienceConfig(AppConfig):
         extensions.register_history_kind(consent.CONSENT_CHANGED, _("Consent changed"))
         subscribe("mail.message_bounced", consent.on_message_bounced)
         extensions.register_nav(extensions.NavItem("audience_segments", _("Segments"), "audience:segment_list",
-                                                   order=45))
+                                                   order=45, group="marketing"))
         extensions.register_admin_section(extensions.NavItem("audience_consent", _("Consent"),
                                                              "audience:consent_settings", order=45))
         from kunde.audience.panel import consent_panel

@@ -19,7 +19,8 @@ class CampaignsConfig(AppConfig):
             register_nav,
         )
 
-        register_nav(NavItem(key="campaigns", label=_("Campaigns"), url_name="campaigns:campaign_list", order=60))
+        register_nav(NavItem(key="campaigns", label=_("Campaigns"), url_name="campaigns:campaign_list", order=60,
+                             group="marketing"))
         register_history_kind("campaigns.email_sent", _("Marketing e-mail sent"))
         register_history_kind("campaigns.survey_answered", _("Survey answered"))
         register_history_kind("campaigns.order_attributed", _("Order attributed to a campaign"))

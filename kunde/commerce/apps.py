@@ -12,7 +12,8 @@ class CommerceConfig(AppConfig):
         from kunde.core import extensions
 
         extensions.register_history_kind("commerce.order_created", _("Order"))
-        extensions.register_nav(extensions.NavItem("commerce.orders", _("Orders"), "commerce:order_list", order=40))
+        extensions.register_nav(extensions.NavItem("commerce.orders", _("Orders"), "commerce:order_list", order=40,
+                                                        group="sales"))
         extensions.register_customer_panel(extensions.CustomerPanel(
             key="commerce_orders", template="commerce/_customer_panel.html", context=_panel, order=30))
 

@@ -12,19 +12,35 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from kunde.core.permissions import is_admin
 
 
 @dataclass(frozen=True)
 class NavItem:
-    """One entry of the main navigation; `admin_only` hides it from non-admins."""
+    """One entry of the main navigation; `admin_only` hides it from non-admins.
+
+    An entry with a `group` (a key of NAV_GROUPS) is listed in that group's menu instead of
+    on the bar itself, so the bar stays one line however many apps are installed.
+    """
 
     key: str
     label: Any  # a lazy translation
     url_name: str
     order: int = 100
     admin_only: bool = False
+    group: str = ""
+
+
+# The menus of the navigation bar, by key; a group shows where its first entry would.
+NAV_GROUPS: dict[str, Any] = {
+    "sales": _("Sales"),
+    "service": _("Service"),
+    "marketing": _("Marketing"),
+    "retention": _("Retention"),
+    "data": _("Data"),
+}
 
 
 @dataclass(frozen=True)
@@ -108,8 +124,12 @@ def registered_panels() -> list[str]:
 
 
 def nav_items(user: Any, registry: dict[str, NavItem] | None = None) -> list[dict[str, Any]]:
-    """The registered navigation entries this user may see, in order, with their URLs."""
-    items = []
+    """The registered navigation entries this user may see, in order, with their URLs.
+
+    Grouped entries come as one entry per group: {"key", "label", "children": [entries]}.
+    """
+    items: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
     for item in sorted((_nav if registry is None else registry).values(), key=lambda entry: (entry.order, entry.key)):
         if item.admin_only and not is_admin(user):
             continue
@@ -117,7 +137,14 @@ def nav_items(user: Any, registry: dict[str, NavItem] | None = None) -> list[dic
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # an app whose pages are not wired (yet) adds no dead link
-        items.append({"key": item.key, "label": item.label, "url": url})
+        entry = {"key": item.key, "label": item.label, "url": url}
+        if item.group not in NAV_GROUPS:
+            items.append(entry)
+            continue
+        if item.group not in groups:
+            groups[item.group] = {"key": item.group, "label": NAV_GROUPS[item.group], "children": []}
+            items.append(groups[item.group])
+        groups[item.group]["children"].append(entry)
     return items
 
 

@@ -29,7 +29,9 @@ class DedupeConfig(AppConfig):
         # The batch of waiting checks is flushed when the request or task that wrote the records ends.
         request_finished.connect(tasks.flush_checks, dispatch_uid="dedupe.flush_checks.request")
         task_finished.connect(tasks.flush_checks, dispatch_uid="dedupe.flush_checks.task")
-        register_nav(NavItem(key="duplicates", label=_("Duplicates"), url_name="dedupe:queue", order=90))
-        register_nav(NavItem(key="data_quality", label=_("Data quality"), url_name="dedupe:quality", order=91))
+        register_nav(NavItem(key="duplicates", label=_("Duplicates"), url_name="dedupe:queue", order=90,
+                             group="data"))
+        register_nav(NavItem(key="data_quality", label=_("Data quality"), url_name="dedupe:quality", order=91,
+                             group="data"))
         register_customer_panel(CustomerPanel(key="dedupe.possible_duplicates", template="dedupe/_panel.html",
                                               context=_duplicates_panel, order=5, column="main"))

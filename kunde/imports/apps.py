@@ -11,4 +11,5 @@ class ImportsConfig(AppConfig):
 
         from kunde.core import extensions
 
-        extensions.register_nav(extensions.NavItem("imports", _("Import"), "imports:list", order=95))
+        extensions.register_nav(extensions.NavItem("imports", _("Import"), "imports:list", order=95,
+                                                        group="data"))

@@ -10,4 +10,5 @@ class KnowledgeConfig(AppConfig):
     def ready(self) -> None:
         from kunde.core.extensions import NavItem, register_nav
 
-        register_nav(NavItem(key="knowledge", label=_("Knowledge base"), url_name="knowledge:article_list", order=55))
+        register_nav(NavItem(key="knowledge", label=_("Knowledge base"), url_name="knowledge:article_list", order=55,
+                             group="service"))

@@ -29,9 +29,10 @@ class ServiceConfig(AppConfig):
         )
         from kunde.service import inbound
 
-        register_nav(NavItem(key="tickets", label=_("Tickets"), url_name="service:ticket_list", order=50))
+        register_nav(NavItem(key="tickets", label=_("Tickets"), url_name="service:ticket_list", order=50,
+                             group="service"))
         register_nav(NavItem(key="tickets_dashboard", label=_("Service dashboard"), url_name="service:dashboard",
-                             order=51))
+                             order=51, group="service"))
         register_admin_section(NavItem("service", _("Service desk"), "service:settings_home"))
         register_customer_panel(CustomerPanel(key="service.open_tickets", template="service/_panel.html",
                                               context=_open_tickets_panel, order=30, column="main"))

@@ -56,6 +56,7 @@ def test_web_form_to_deal_on_the_board(live_server, default_rows, browser_page, 
 
     # 2. The rep qualifies and converts the lead.
     log_in(page, base, "vera")
+    page.locator("[data-nav-group=sales]").click()
     page.get_by_role("link", name="Leads", exact=True).click()
     page.get_by_role("link", name="Jürgen Müller").click()
     page.get_by_role("button", name="Qualify", exact=True).click()

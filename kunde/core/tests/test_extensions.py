@@ -67,3 +67,18 @@ def test_admin_section_is_a_tab_of_the_administration_for_admins_only(world, reg
     extensions.register_admin_section(NavItem("test.section", "Mailboxes (test)", "admin_audit"))
     assert "Mailboxes (test)" in _page(world.admin, "/admin-area/")
     assert "Mailboxes (test)" not in _page(world.owner, "/people/")
+
+
+def test_grouped_nav_entries_share_one_menu_at_the_first_entrys_place(world, registry):
+    extensions._nav.clear()
+    extensions.register_nav(NavItem("test.tasks", "My work (test)", "activities:task_list", order=10))
+    extensions.register_nav(NavItem("test.b", "Second (test)", "activities:task_list", order=30, group="data"))
+    extensions.register_nav(NavItem("test.a", "First (test)", "activities:task_list", order=20, group="data"))
+    extensions.register_nav(NavItem("test.audit", "Audit (test)", "admin_audit", order=25, admin_only=True,
+                                    group="data"))
+    items = extensions.nav_items(world.owner)
+    assert [item["key"] for item in items] == ["test.tasks", "data"]
+    assert [child["label"] for child in items[1]["children"]] == ["First (test)", "Second (test)"]
+    page = _page(world.owner, "/people/")
+    menu = page[page.index('data-nav-group="data"'):]
+    assert menu.index("First (test)") < menu.index("Second (test)") and "Audit (test)" not in page
