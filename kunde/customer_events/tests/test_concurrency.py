@@ -35,7 +35,7 @@ def test_concurrent_registrations_fill_the_capacity_and_wait_list_the_rest(world
         try:
             barrier.wait(timeout=10)
             registration_create(actor=None, event=event, person=person, source=Registration.Source.PUBLIC)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below, in the test thread
             errors.append(error)
         finally:
             connections.close_all()
