@@ -224,7 +224,7 @@ class Contract(OwnedRecord):
     def mrr(self) -> Decimal:
         """What the contract contributes to MRR today: 0 when paused or ended, else its monthly amount."""
         if self.status == ContractStatus.ENDED or self.paused_on is not None:
-            return Decimal(0)
+            return Decimal("0.00")
         return self.monthly_amount.quantize(Decimal("0.01"))
 
     @property
