@@ -37,3 +37,30 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class CardDavSyncState(models.Model):
+    """What one user's CardDAV address book held when a sync token was issued.
+
+    The snapshot maps person id to ETag (zlib-compressed JSON); a sync-collection REPORT
+    diffs the current visible set against it, so people who left the user's scope (other
+    team, deleted, merged away) are reported as removed. Only ids and hashes are stored.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="carddav_sync_states")
+    digest = models.CharField(_("digest"), max_length=32, editable=False)
+    card_count = models.PositiveIntegerField(_("cards"), default=0, editable=False)
+    snapshot = models.BinaryField(_("snapshot"), editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    personal_data: dict[str, Category] = {}
+
+    class Meta:
+        verbose_name = _("CardDAV sync state")
+        verbose_name_plural = _("CardDAV sync states")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["user", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} #{self.pk} ({self.card_count})"

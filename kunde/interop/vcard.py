@@ -30,6 +30,16 @@ def uid_of(person: Person) -> str:
     return f"kunde-person-{person.pk}@{host}"
 
 
+def current_employment(person: Person) -> tuple[str, str]:
+    """(organisation name, role) of the person's current employment, the primary contact first.
+
+    Reads `person.employments` (prefetch it with the organisation for lists).
+    """
+    current = [link for link in person.employments.all() if link.is_current]
+    current.sort(key=lambda link: (not link.is_primary_contact, link.pk))
+    return (current[0].organisation.name, current[0].role) if current else ("", "")
+
+
 def _types(kind: str, version: str, extra: Iterable[str] = ()) -> list[str]:
     values = [_TYPE_MAP_OUT.get(kind, kind), *extra]
     return values if version == "4.0" else [value.upper() for value in values]

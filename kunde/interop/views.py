@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +19,7 @@ from kunde.contacts.models import Employment, Person
 from kunde.contacts.selectors import person_get
 from kunde.core.views.ui import KundeForm, actor, apply_validation_error, denied_as_403, login_required
 from kunde.interop.calendar import calendar_for
+from kunde.interop.carddav import carddav_people
 from kunde.interop.models import CalendarFeed
 from kunde.interop.services import (
     MAX_VCARD_BYTES,
@@ -26,7 +28,7 @@ from kunde.interop.services import (
     calendar_feed_user,
     vcards_import,
 )
-from kunde.interop.vcard import VERSIONS, person_to_vcard
+from kunde.interop.vcard import VERSIONS, current_employment, person_to_vcard
 
 VCARD_TYPE = "text/vcard; charset=utf-8"
 
@@ -39,9 +41,7 @@ def _version(request: HttpRequest) -> str:
 
 
 def _employment(person: Person) -> tuple[str, str]:
-    current = [link for link in person.employments.all() if link.is_current]
-    current.sort(key=lambda link: (not link.is_primary_contact, link.pk))
-    return (current[0].organisation.name, current[0].role) if current else ("", "")
+    return current_employment(person)
 
 
 @login_required
@@ -139,3 +139,19 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
     return response
+
+
+@login_required
+@require_GET
+def carddav_settings(request: HttpRequest) -> HttpResponse:
+    """How to connect a phone or mail client to the user's read-only CardDAV address book."""
+    user = actor(request)
+    context = {
+        "server_url": request.build_absolute_uri("/"),
+        "dav_url": request.build_absolute_uri(reverse("interop:dav_root")),
+        "book_url": request.build_absolute_uri(reverse("interop:dav_book", kwargs={"username": user.get_username()})),
+        "username": user.get_username(),
+        "host": request.get_host(),
+        "card_count": carddav_people(user).count(),
+    }
+    return render(request, "interop/carddav.html", context)
