@@ -25,6 +25,10 @@ class ContractsConfig(AppConfig):
             extensions.register_history_kind(kind, label)
         extensions.register_nav(extensions.NavItem("contracts.contracts", _("Contracts"), "contracts:contract_list",
                                                    order=45))
+        extensions.register_nav(extensions.NavItem("contracts.expiring", _("Expiring contracts"),
+                                                   "contracts:expiring", order=46))
+        extensions.register_admin_section(extensions.NavItem("contracts.plans", _("Subscription plans"),
+                                                             "contracts:plan_admin", order=60))
         extensions.register_customer_panel(extensions.CustomerPanel(
             key="contracts_contracts", template="contracts/_customer_panel.html", context=_panel, order=32))
         register_cause_source(CauseSource(
