@@ -7,8 +7,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kunde.contacts.models import Person
 from kunde.core.views.ui import KundeForm
-from kunde.partners.models import PartnerRole
+from kunde.partners.models import PartnerProfile, PartnerRole
+from kunde.sales.models import Lead
 
 
 class MarkPartnerForm(KundeForm):
@@ -25,7 +27,7 @@ class PartnerEditForm(KundeForm):
 
 
 class GrantForm(KundeForm):
-    person = forms.ModelChoiceField(label=_("Person"), queryset=None)  # type: ignore[arg-type]
+    person: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Person"), queryset=Person.objects.none())
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -33,7 +35,8 @@ class GrantForm(KundeForm):
 
 
 class ShareForm(KundeForm):
-    partner = forms.ModelChoiceField(label=_("Partner"), queryset=None)  # type: ignore[arg-type]
+    partner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Partner"),
+                                                                  queryset=PartnerProfile.objects.none())
     what = forms.ChoiceField(label=_("What to share"), choices=())
     note = forms.CharField(label=_("Note for the partner"), max_length=500, required=False)
 
@@ -44,7 +47,7 @@ class ShareForm(KundeForm):
 
 
 class HandoverForm(KundeForm):
-    lead = forms.ModelChoiceField(label=_("Lead"), queryset=None)  # type: ignore[arg-type]
+    lead: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Lead"), queryset=Lead.objects.none())
     note = forms.CharField(label=_("Note for the partner"), max_length=500, required=False)
 
     def __init__(self, *args: Any, leads: Any, **kwargs: Any) -> None:

@@ -230,8 +230,8 @@ def _customer_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         try:
             services.partner_activity_log(
                 by=access, activity_type=form.cleaned_data["activity_type"], subject=form.cleaned_data["subject"],
-                notes=form.cleaned_data["notes"], person=customer if kind == "person" else None,
-                organisation=customer if kind == "organisation" else None)  # type: ignore[arg-type]
+                notes=form.cleaned_data["notes"], person=customer if isinstance(customer, Person) else None,
+                organisation=customer if isinstance(customer, Organisation) else None)
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))
         else:

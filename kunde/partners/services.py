@@ -106,7 +106,8 @@ def _require_visible_partner(actor: User | None, partner: PartnerProfile) -> Non
 
 
 def _require_active_partner(partner: PartnerProfile) -> None:
-    if not partner.is_active:
+    # Read the stored flag: the caller's instance may predate a deactivation.
+    if not PartnerProfile.objects.filter(pk=partner.pk, is_active=True).exists():
         raise ValidationError({"partner": [_("This partner is inactive: reactivate it first.")]})
 
 
@@ -322,7 +323,8 @@ def lead_handover(*, actor: User | None, lead: Lead, partner: PartnerProfile, no
 
 
 def _decide(handover: LeadHandover, by: PartnerUser) -> LeadHandover:
-    if by.partner_id != handover.partner_id or not by.is_active or not by.partner.is_active:
+    if (by.partner_id != handover.partner_id or by.pk is None
+            or not PartnerUser.objects.active().filter(pk=by.pk).exists()):
         raise ValidationError(_("This lead was not offered to you."))
     current = lock(handover)
     if current.status != HandoverStatus.OFFERED:
@@ -412,11 +414,11 @@ def partner_activity_log(*, by: PartnerUser, activity_type: str, subject: str, n
 
     if (person is None) == (organisation is None):
         raise ValidationError(_("Log the activity on one person or one organisation."))
-    if not by.is_active or not by.partner.is_active:
+    if by.pk is None or not PartnerUser.objects.active().filter(pk=by.pk).exists():
         raise ValidationError(_("Your access to the partner portal has ended."))
     partner = by.partner
     shared = (partner_shared_people(partner).filter(pk=person.pk) if person is not None
-              else partner_shared_organisations(partner).filter(pk=organisation.pk if organisation else None))
+              else partner_shared_organisations(partner).filter(pk=getattr(organisation, "pk", 0)))
     if not shared.exists():
         raise ValidationError(_("This customer is not shared with you."))
     if activity_type not in PartnerActivityType.values:
