@@ -17,6 +17,9 @@ Fields (operators):
   keys (champions, loyal, at_risk, …); `churn_risk`, `probability_alive`, `next_purchase_probability`
   (0..1) and `predicted_clv` (EUR): gt/gte/lt/lte, is_set, is_empty. A person's scores are their
   own or, for a contact person, those of an organisation they currently work for.
+- `binding_cause` (only with the retention app): eq, neq, in, not_in with cause keys (contractual,
+  economic, technical, psychological): bound by the cause, derived from the registered evidence or
+  set by hand, themselves or through an organisation they currently work for.
 - `consent`: valid / not_valid with value `"newsletter"` or `{"purpose", "channel"}`
   (ledger only; the suppression list is checked by `may_contact` at send time).
 
@@ -64,6 +67,7 @@ FIELDS: dict[str, set[str]] = {
     "purchase": COUNT_OPERATORS,
     "consent": {"valid", "not_valid"},
     "rfm_segment": KEY_OPERATORS,
+    "binding_cause": {"eq", "neq", "in", "not_in"},
     **{name: set(NUMBER_OPERATORS) for name in ("churn_risk", "probability_alive", "next_purchase_probability",
                                             "predicted_clv")},
 }
@@ -221,6 +225,8 @@ def _positive(field: str, operator: str, value: Any, path: str) -> Q:
         return _consent(value, path)
     if field in SCORE_FIELDS:
         return _score(field, operator, value, path)
+    if field == "binding_cause":
+        return _binding_cause(operator, value, path)
     raise _error(path, field)  # pragma: no cover
 
 
@@ -393,6 +399,17 @@ def _score(field: str, operator: str, value: Any, path: str) -> Q:
     employer = score_model.objects.filter(condition, organisation__employments__person=OuterRef("pk"),
                                           organisation__employments__end_date__isnull=True)
     return Q(Exists(own)) | Q(Exists(employer))
+
+
+def _binding_cause(operator: str, value: Any, path: str) -> Q:
+    # Retention owns the causes, their evidence and the messages about them.
+    from kunde.retention.derived import segment_condition
+
+    keys = _texts(value, path) if operator == "in" else [_text(value, path)]
+    try:
+        return segment_condition(keys)
+    except ValueError as error:
+        raise _error(path, str(error)) from error
 
 
 def _consent(value: Any, path: str) -> Q:

@@ -41,6 +41,9 @@ class CauseSource:
     label: Any  # a lazy translation: "Active contract"
     people: Callable[[], QuerySet[Any]] | None = None
     organisations: Callable[[], QuerySet[Any]] | None = None
+    # Optional: what proves it for one customer, as short texts ("active contract VT-2026-0003").
+    # Without it the 360° page shows the label.
+    evidence: Callable[[Any], list[str]] | None = None
 
 
 _sources: dict[str, CauseSource] = {}
@@ -54,3 +57,8 @@ def register_cause_source(source: CauseSource) -> None:
 
 def cause_sources() -> list[CauseSource]:
     return sorted(_sources.values(), key=lambda source: (source.cause, source.key))
+
+
+def unregister_cause_source(key: str) -> None:
+    """Remove a source (tests, or an app switching its evidence off)."""
+    _sources.pop(key, None)

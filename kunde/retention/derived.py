@@ -1,0 +1,235 @@
+"""Binding causes per customer: derived from the registered evidence, overridden by the owner.
+
+Retention registers the evidence it can read itself (high NPS, many personal contacts,
+volume discounts); contracts, loyalty and partners register theirs in `causes`. A manual
+`CustomerBindingCause` row wins over what is derived, in both directions. For people, the
+causes of an organisation they currently work for count as well (marked "through …").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kunde.contacts.models import Employment, Organisation, Person
+from kunde.retention.causes import BindingCause, CauseSource, cause_sources, register_cause_source
+
+EVIDENCE_DAYS = 365
+HIGH_NPS = 9
+# A relationship is personal when staff called or met the customer this often in a year.
+PERSONAL_CONTACTS_MIN = 4
+PERSONAL_CHANNELS = ("phone", "meeting", "video")
+
+
+def _since() -> dt.datetime:
+    return timezone.now() - dt.timedelta(days=EVIDENCE_DAYS)
+
+
+# ---------------------------------------------------------------- evidence retention reads itself
+
+def _nps_answers() -> QuerySet[Any]:
+    from kunde.campaigns.models import Survey, SurveyAnswer
+
+    return SurveyAnswer.objects.filter(survey__kind=Survey.Kind.NPS, score__gte=HIGH_NPS,
+                                       created_at__gte=_since())
+
+
+def _nps_evidence(customer: Any) -> list[str]:
+    if not isinstance(customer, Person):
+        return []
+    answers = _nps_answers().filter(person=customer).order_by("-created_at")[:3]
+    return [_("NPS %(score)s on %(date)s") % {"score": answer.score,
+                                              "date": date_format(timezone.localtime(answer.created_at).date())}
+            for answer in answers]
+
+
+def personal_contacts() -> QuerySet[Any]:
+    """Calls, meetings and video calls logged by staff in the last year."""
+    from kunde.activities.models import Activity
+
+    return Activity.objects.filter(kind="contact", channel__in=PERSONAL_CHANNELS, created_by__isnull=False,
+                                   occurred_at__gte=_since())
+
+
+def _frequent(field: str) -> QuerySet[Any]:
+    return (personal_contacts().filter(**{f"{field}__isnull": False}).order_by().values(field)
+            .annotate(n=Count("pk")).filter(n__gte=PERSONAL_CONTACTS_MIN).values(field))
+
+
+def _contacts_evidence(customer: Any) -> list[str]:
+    field = "person" if isinstance(customer, Person) else "organisation"
+    rows = personal_contacts().filter(**{field: customer})
+    count = rows.count()
+    if count < PERSONAL_CONTACTS_MIN:
+        return []
+    last = rows.order_by("-occurred_at").first()
+    assert last is not None
+    return [_("%(n)s personal contacts in 12 months, last on %(date)s")
+            % {"n": count, "date": date_format(timezone.localtime(last.occurred_at).date())}]
+
+
+def _discounted_orders() -> QuerySet[Any]:
+    from kunde.commerce.models import Order
+
+    return Order.objects.exclude(status=Order.Status.CANCELLED).filter(
+        discount_percent__gt=0, ordered_on__gte=_since().date())
+
+
+def _discount_evidence(customer: Any) -> list[str]:
+    field = "person" if isinstance(customer, Person) else "organisation"
+    orders = _discounted_orders().filter(**{field: customer}).order_by("-ordered_on")[:3]
+    return [_("order %(number)s with %(discount)s %% discount") % {"number": order.number,
+                                                                   "discount": f"{order.discount_percent:g}"}
+            for order in orders]
+
+
+BUILTIN_SOURCES = [
+    CauseSource(key="retention.high_nps", cause=BindingCause.PSYCHOLOGICAL,
+                label=gettext_lazy("High NPS (9–10) in the last 12 months"),
+                people=lambda: _nps_answers().values("person_id"), evidence=_nps_evidence),
+    CauseSource(key="retention.personal_contacts", cause=BindingCause.PSYCHOLOGICAL,
+                label=gettext_lazy("Many personal contacts in the last 12 months"),
+                people=lambda: _frequent("person_id"), organisations=lambda: _frequent("organisation_id"),
+                evidence=_contacts_evidence),
+    CauseSource(key="retention.volume_discounts", cause=BindingCause.ECONOMIC,
+                label=gettext_lazy("Volume discounts on orders in the last 12 months"),
+                people=lambda: _discounted_orders().filter(person__isnull=False).values("person_id"),
+                organisations=lambda: _discounted_orders().filter(organisation__isnull=False)
+                .values("organisation_id"),
+                evidence=_discount_evidence),
+]
+
+
+def register_builtin_sources() -> None:
+    for source in BUILTIN_SOURCES:
+        register_cause_source(source)
+
+
+# ---------------------------------------------------------------- one customer
+
+def _is_bound_by(source: CauseSource, customer: Any) -> bool:
+    if isinstance(customer, Person):
+        return source.people is not None and Person.objects.filter(pk=customer.pk, pk__in=source.people()).exists()
+    return source.organisations is not None and Organisation.objects.filter(
+        pk=customer.pk, pk__in=source.organisations()).exists()
+
+
+def _evidence(source: CauseSource, customer: Any) -> list[str]:
+    texts: list[str] = []
+    if source.evidence is not None:
+        try:
+            texts = list(source.evidence(customer))
+        except Exception:  # another app's evidence helper failing must not hide the cause
+            texts = []
+    return texts or [str(source.label)]
+
+
+def current_employers(person: Person) -> list[Organisation]:
+    today = timezone.localdate()
+    return list(Organisation.objects.filter(
+        Q(employments__end_date__isnull=True) | Q(employments__end_date__gte=today),
+        employments__person=person).distinct().order_by("name"))
+
+
+def derived_causes(customer: Person | Organisation) -> list[dict[str, Any]]:
+    """Every registered source that binds `customer` today, with its evidence.
+
+    `via` names the organisation when a person is bound through their employer.
+    """
+    from kunde.retention.models import CustomerBindingCause
+
+    found: list[dict[str, Any]] = []
+    for source in cause_sources():
+        if _is_bound_by(source, customer):
+            found.append({"cause": str(source.cause), "key": source.key, "label": str(source.label),
+                          "evidence": _evidence(source, customer), "via": ""})
+    if isinstance(customer, Person):
+        for employer in current_employers(customer):
+            manual = {row.cause: row.is_bound
+                      for row in CustomerBindingCause.objects.filter(organisation=employer)}
+            for entry in derived_causes(employer):
+                if manual.get(entry["cause"], True):
+                    found.append({**entry, "via": str(employer)})
+            for cause, bound in manual.items():
+                if bound:
+                    found.append({"cause": cause, "key": "retention.manual", "label": _("Set by hand"),
+                                  "evidence": [_("set on the organisation")], "via": str(employer)})
+    return found
+
+
+def customer_causes(customer: Person | Organisation) -> list[dict[str, Any]]:
+    """Per cause: whether it binds the customer, the derived evidence and the manual override."""
+    from kunde.retention.models import CustomerBindingCause
+
+    field = "person" if isinstance(customer, Person) else "organisation"
+    manual = {row.cause: row for row in CustomerBindingCause.objects.filter(**{field: customer})
+              .select_related("set_by")}
+    derived = derived_causes(customer)
+    result = []
+    for cause in BindingCause:
+        evidence = [entry for entry in derived if entry["cause"] == cause.value]
+        override = manual.get(cause.value)
+        result.append({
+            "cause": cause.value, "label": cause.label, "derived": bool(evidence), "evidence": evidence,
+            "manual": override, "bound": override.is_bound if override is not None else bool(evidence),
+        })
+    return result
+
+
+# ---------------------------------------------------------------- many customers (segments)
+
+def _organisations_bound_q(cause: str) -> Q:
+    """Organisations the cause binds: derived or set on, and not set off by hand."""
+    from kunde.retention.models import CustomerBindingCause
+
+    derived = Q(pk__in=[])
+    for source in cause_sources():
+        if source.cause == cause and source.organisations is not None:
+            derived |= Q(pk__in=source.organisations())
+    manual = CustomerBindingCause.objects.filter(organisation=OuterRef("pk"), cause=cause)
+    return Q(Exists(manual.filter(is_bound=True))) | (~Q(Exists(manual.filter(is_bound=False))) & derived)
+
+
+def people_bound_q(cause: str) -> Q:
+    """The `Q` over Person: bound by `cause` themselves, or through an organisation they work for now.
+
+    Built from one subquery per registered source plus the overrides, so that a segment over a
+    million people stays one SQL statement.
+    """
+    from kunde.retention.models import CustomerBindingCause
+
+    derived = Q(pk__in=[])
+    for source in cause_sources():
+        if source.cause == cause and source.people is not None:
+            derived |= Q(pk__in=source.people())
+    manual = CustomerBindingCause.objects.filter(person=OuterRef("pk"), cause=cause)
+    today = timezone.localdate()
+    employers = Organisation.objects.filter(_organisations_bound_q(cause))
+    through_employer = Exists(Employment.objects.filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=today), person=OuterRef("pk"),
+        organisation__in=employers))
+    # A person's own "does not bind" wins over their employer's evidence too.
+    return Q(Exists(manual.filter(is_bound=True))) | (
+        ~Q(Exists(manual.filter(is_bound=False))) & (derived | Q(through_employer)))
+
+
+def organisations_bound(cause: str) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(_organisations_bound_q(cause))
+
+
+def segment_condition(keys: list[str]) -> Q:
+    """The segment condition `binding_cause`: people bound by any of `keys`; ValueError names unknown keys."""
+    unknown = sorted(set(keys) - set(BindingCause.values))
+    if unknown:
+        raise ValueError(_("unknown binding cause %(keys)s; known: %(known)s")
+                         % {"keys": ", ".join(unknown), "known": ", ".join(BindingCause.values)})
+    combined = Q(pk__in=[])
+    for key in keys:
+        combined |= people_bound_q(key)
+    return combined

@@ -1,0 +1,39 @@
+"""The hold-out group: the same customers every time, about the chosen share, in Python and in SQL alike."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kunde.contacts.models import Person
+from kunde.retention import holdout
+from kunde.retention.selectors import holdout_people, in_holdout, reachable_people
+from kunde.retention.tests.factories import fixed_segment, make_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_bucket_is_stable_and_the_share_matches_the_percentage():
+    ids = np.arange(1, 20_001)
+    buckets = holdout.buckets_array(7, ids)
+    assert [holdout.bucket(7, int(i)) for i in ids[:50]] == list(buckets[:50])
+    assert list(holdout.buckets_array(7, ids[:50])) == list(buckets[:50])  # stable over calls
+    for percent in (5, 10, 25, 50):
+        share = float((buckets < holdout.threshold(percent)).mean())
+        assert abs(share - percent / 100) < 0.012, (percent, share)
+    # Another plan draws another group.
+    other = holdout.buckets_array(8, ids) < holdout.threshold(10)
+    mine = buckets < holdout.threshold(10)
+    assert 0.005 < float((other & mine).mean()) < 0.02
+
+
+def test_sql_and_python_agree_and_instruments_can_filter_the_group_out(world):
+    people = Person.objects.bulk_create([Person(last_name=f"H{i}", owner=world.owner) for i in range(400)])
+    plan = make_plan(world.owner, fixed_segment(world.owner, people), holdout_percent=20)
+    held = set(holdout_people(plan).values_list("pk", flat=True))
+    assert held == {p.pk for p in people if in_holdout(plan, p)}
+    assert 50 <= len(held) <= 110
+    reachable = set(reachable_people(plan).values_list("pk", flat=True))
+    assert reachable == {p.pk for p in people} - held
+    plan.holdout_percent = 0
+    assert not holdout_people(plan).exists() and reachable_people(plan).count() == 400
