@@ -115,13 +115,15 @@ def _create_accounts(programme: Programme, order_filter: str, params: list[Any],
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {ACCOUNT} (programme_id, person_id, organisation_id, balance, qualifying_points, "  # noqa: S608
-            f"created_at, updated_at) SELECT DISTINCT {int(programme.pk)}, o.person_id, NULL, 0, 0, %s, %s "
+            f"created_at, updated_at) SELECT DISTINCT {int(programme.pk)}, o.person_id, CAST(NULL AS bigint), 0, 0, "
+            "%s, %s "
             f"{common} AND o.person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {ACCOUNT} a "
             f"WHERE a.programme_id = {int(programme.pk)} AND a.person_id = o.person_id) ON CONFLICT DO NOTHING",
             [now, now, *params])
         cursor.execute(
             f"INSERT INTO {ACCOUNT} (programme_id, person_id, organisation_id, balance, qualifying_points, "  # noqa: S608
-            f"created_at, updated_at) SELECT DISTINCT {int(programme.pk)}, NULL, o.organisation_id, 0, 0, %s, %s "
+            f"created_at, updated_at) SELECT DISTINCT {int(programme.pk)}, CAST(NULL AS bigint), o.organisation_id, "
+            "0, 0, %s, %s "
             f"{common} AND o.person_id IS NULL AND o.organisation_id IS NOT NULL AND NOT EXISTS (SELECT 1 "
             f"FROM {ACCOUNT} a WHERE a.programme_id = {int(programme.pk)} "
             f"AND a.organisation_id = o.organisation_id) ON CONFLICT DO NOTHING",
