@@ -124,8 +124,11 @@ def _log(contract: Contract, kind: str, *, actor: User | None, effective_on: dt.
 
 
 def _history(contract: Contract, kind: str, subject: str, *, actor: User | None, change: ContractChange | None = None,
-             data: dict[str, Any] | None = None) -> None:
-    """Write the step on the customer's timeline (as the system when the actor may only change the contract)."""
+             data: dict[str, Any] | None = None, on: dt.date | None = None) -> None:
+    """Write the step on the customer's timeline (as the system when the actor may only change the contract).
+
+    `on` dates a step recorded afterwards (a contract entered late, a past term end) on its own day.
+    """
     writer = actor if actor is not None and any(
         customer is not None and user_can(actor, Action.CHANGE, customer)
         for customer in (contract.person, contract.organisation)) else None
@@ -133,8 +136,10 @@ def _history(contract: Contract, kind: str, subject: str, *, actor: User | None,
     if change is not None:
         payload.update(change_id=change.pk, amount_before=str(change.amount_before),
                        amount_after=str(change.amount_after), effective_on=change.effective_on.isoformat())
+    today = timezone.localdate()
+    occurred_at = timezone.make_aware(dt.datetime.combine(on, dt.time(12))) if on is not None and on < today else None
     activity_record(actor=writer, kind=kind, person=contract.person, organisation=contract.organisation,
-                    subject=subject, related=contract, data=payload)
+                    subject=subject, related=contract, data=payload, occurred_at=occurred_at)
 
 
 def _emit(event: str, contract: Contract, **extra: Any) -> None:
@@ -287,14 +292,16 @@ def contract_create(
     currency: str | None = None,
     owner: User | None = None,
     notes: str = "",
+    as_of: dt.date | None = None,
 ) -> Contract:
     """Enter a contract, numbered VT-<year>-NNNN; what is not given comes from the plan.
 
     A contract entered after the notice deadline of its running term is flagged
     (`notice_deadline_missed`): it can only be ended at the following term end.
+    `as_of` records it as if entered on that past day (demo data, replaying an import).
     """
     require_create(actor)
-    today = timezone.localdate()
+    today = min(as_of, timezone.localdate()) if as_of else timezone.localdate()
     errors: dict[str, list[str]] = {}
     if person is None and organisation is None:
         errors["customer"] = [_("Give a person or an organisation (or both).")]
@@ -354,7 +361,7 @@ def contract_create(
         "Contract %(number)s: %(title)s, %(amount)s per %(interval)s") % {
         "number": contract.number, "title": contract.title, "amount": _money_text(contract.amount, currency),
         "interval": contract.get_billing_interval_display()}, actor=actor, change=change,
-        data={"notice_deadline_missed": contract.notice_deadline_missed})
+        data={"notice_deadline_missed": contract.notice_deadline_missed}, on=start_date)
     _emit(ContractEvent.CREATED, contract)
     return contract
 
@@ -415,7 +422,7 @@ def contract_change_amount(*, actor: User | None, contract: Contract, amount: An
                else _("Contract %(number)s downgraded: %(before)s → %(after)s")) % {
         "number": current.number, "before": _money_text(amount_before, current.currency),
         "after": _money_text(new_amount, current.currency)}
-    _history(current, HISTORY_KINDS[kind], subject, actor=actor, change=change)
+    _history(current, HISTORY_KINDS[kind], subject, actor=actor, change=change, on=day)
     _emit(ContractEvent.AMOUNT_CHANGED, current, change_id=change.pk, kind=kind)
     return current
 
@@ -434,7 +441,7 @@ def contract_pause(*, actor: User | None, contract: Contract, on: dt.date | None
     change = _log(current, ContractChange.Kind.PAUSED, actor=actor, effective_on=day, amount_before=current.amount,
                   mrr_before=mrr_before, note=note)
     _history(current, HISTORY_KINDS[ContractChange.Kind.PAUSED],
-             _("Contract %(number)s paused") % {"number": current.number}, actor=actor, change=change)
+             _("Contract %(number)s paused") % {"number": current.number}, actor=actor, change=change, on=day)
     _emit(ContractEvent.PAUSED, current, change_id=change.pk)
     return current
 
@@ -457,7 +464,7 @@ def contract_resume(*, actor: User | None, contract: Contract, on: dt.date | Non
     change = _log(current, ContractChange.Kind.RESUMED, actor=actor, effective_on=day, amount_before=current.amount,
                   mrr_before=Decimal(0), note=note)
     _history(current, HISTORY_KINDS[ContractChange.Kind.RESUMED],
-             _("Contract %(number)s resumed") % {"number": current.number}, actor=actor, change=change)
+             _("Contract %(number)s resumed") % {"number": current.number}, actor=actor, change=change, on=day)
     _emit(ContractEvent.RESUMED, current, change_id=change.pk)
     return current
 
@@ -504,7 +511,7 @@ def contract_cancel(*, actor: User | None, contract: Contract, reason: Cancellat
     subject = _("Contract %(number)s cancelled (%(reason)s), ends on %(end)s") % {
         "number": current.number, "reason": reason, "end": ends_on.isoformat()}
     _history(current, HISTORY_KINDS[ContractChange.Kind.CANCELLED], subject, actor=actor, change=change,
-             data={"reason": reason.key if reason else "", "immediate": immediate})
+             data={"reason": reason.key if reason else "", "immediate": immediate}, on=day)
     _emit(ContractEvent.CANCELLED, current, change_id=change.pk, ends_on=ends_on.isoformat(), immediate=immediate)
     return current
 
@@ -534,7 +541,7 @@ def _extend(actor: User | None, current: Contract, months: int, *, note: str = "
     _history(current, HISTORY_KINDS[ContractChange.Kind.RENEWED], _(
         "Contract %(number)s renewed until %(end)s") % {"number": current.number,
                                                         "end": current.current_term_end.isoformat()},
-             actor=actor, change=change)
+             actor=actor, change=change, on=new_term_start)
     _emit(ContractEvent.RENEWED, current, change_id=change.pk, term_end=current.current_term_end.isoformat())
     return current
 
@@ -551,7 +558,7 @@ def _end(current: Contract) -> Contract:
                   amount_before=current.amount, mrr_before=Decimal(0) if was_cancelled else mrr_before)
     _history(current, HISTORY_KINDS[ContractChange.Kind.ENDED],
              _("Contract %(number)s ended on %(end)s") % {"number": current.number, "end": current.ends_on.isoformat()},
-             actor=None, change=change)
+             actor=None, change=change, on=current.ends_on + dt.timedelta(days=1))
     _emit(ContractEvent.ENDED, current, change_id=change.pk)
     return current
 
