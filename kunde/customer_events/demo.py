@@ -53,7 +53,7 @@ def _quarter_dates(now: dt.datetime) -> list[dt.datetime]:
         starts.append(dt.datetime(year, quarter * 3 + 2, 15, 17, 0, tzinfo=BERLIN))
     if starts[-1] <= now:  # this quarter's date has passed: the upcoming one is next quarter's
         year, quarter = divmod(quarter_index + 1, 4)
-        starts = starts[1:] + [dt.datetime(year, quarter * 3 + 2, 15, 17, 0, tzinfo=BERLIN)]
+        starts = [*starts[1:], dt.datetime(year, quarter * 3 + 2, 15, 17, 0, tzinfo=BERLIN)]
     return starts
 
 
