@@ -44,7 +44,7 @@ def _partner_user(actor: User | None, partner: PartnerProfile) -> PartnerUser:
     employee = (Employment.objects.current().filter(organisation=partner.organisation)
                 .select_related("person").order_by("pk").first())
     person = employee.person if employee is not None else person_create(
-        actor=actor, first_name="Stefan", last_name="Becker", salutation="Herr", organisation=partner.organisation,
+        actor=actor, first_name="Stefan", last_name="Becker", salutation="mr", organisation=partner.organisation,
         role="Montageleitung", emails=[{"email": PARTNER_EMAIL}])
     return services.partner_user_grant(actor=actor, partner=partner, person=person)
 

@@ -133,11 +133,19 @@ def handover_get(user: User, pk: Any, action: Action | str = Action.VIEW) -> Lea
         raise Http404("No such handover.") from None
 
 
-def leads_to_hand_over(user: User, limit: int = 200) -> QuerySet[Lead]:
-    """Open leads `user` may change that are with no partner now: the choices of the handover form."""
+def leads_to_hand_over(user: User, limit: int | None = 200) -> QuerySet[Lead]:
+    """Open leads `user` may change that are with no partner now: the choices of the handover form.
+
+    The form shows the newest `limit`; validating a submitted choice passes `limit=None`
+    (a sliced queryset cannot be filtered by the chosen id).
+    """
     taken = LeadHandover.objects.filter(status__in=[HandoverStatus.OFFERED, HandoverStatus.ACCEPTED]).values("lead_id")
-    return (Lead.objects.for_user(user, Action.CHANGE).filter(status__in=["new", "qualified"])
-            .exclude(pk__in=taken).order_by("-created_at", "-id")[:limit])
+    queryset = (Lead.objects.for_user(user, Action.CHANGE).filter(status__in=["new", "qualified"])
+                .exclude(pk__in=taken).order_by("-created_at", "-id"))
+    if limit is None:
+        return queryset
+    return Lead.objects.filter(pk__in=list(queryset.values_list("pk", flat=True)[:limit])).order_by("-created_at",
+                                                                                                   "-id")
 
 
 # --- the partner portal -------------------------------------------------------------

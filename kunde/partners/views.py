@@ -260,7 +260,7 @@ def partner_user_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 def handover_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = actor(request)
     partner = selectors.partner_get(user, pk)
-    form = HandoverForm(request.POST, leads=selectors.leads_to_hand_over(user))
+    form = HandoverForm(request.POST, leads=selectors.leads_to_hand_over(user, limit=None))
     if form.is_valid():
         try:
             services.lead_handover(actor=user, lead=form.cleaned_data["lead"], partner=partner,
