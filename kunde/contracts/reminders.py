@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -64,8 +65,9 @@ def _reminded(kind: str) -> Exists:
 
 
 def _language(contract: Contract) -> str:
+    """The owner's language for the task's subject (the site's default when they chose none)."""
     owner = contract.owner
-    return (getattr(owner, "language", "") or "de") if owner is not None else "de"
+    return (getattr(owner, "language", "") if owner is not None else "") or settings.LANGUAGE_CODE
 
 
 def notice_reminders(today: dt.date, days: int) -> int:
