@@ -3,7 +3,8 @@
 The same SQL serves one order (on `commerce.order_created`) and a million (the backfill of
 existing orders), so both paths always agree on what an order earns. Every rule is
 self-contained: its entry is `floor(base x points_per_euro x factor) + extra`, where base is the
-order's net total in EUR (a category rule: the net of that category's lines), factor is 1 for a
+order's net total in EUR (a category rule, or a per-euro rule limited to a category: the net of
+that category's lines), factor is 1 for a
 per-euro rule and `multiplier - 1` for a category or bonus rule (the extra on top of the base
 points). The partial unique index (order, rule) on earned/bonus entries, together with the
 `NOT EXISTS` guard, means re-processing an order never doubles its points.
@@ -77,7 +78,8 @@ def _rule_select(rule: EarningRule, order_filter: str) -> tuple[str, list[Any]]:
     tail = ", o.ordered_on AS ordered_on, o.number AS number, o.person_id AS person_id, " \
            "o.organisation_id AS organisation_id"
     extra = int(rule.extra_points) if rule.kind == EarningRule.Kind.BONUS else 0
-    if rule.kind == EarningRule.Kind.CATEGORY:
+    # A category rule, or a per-euro rule limited to a category, counts only that category's lines.
+    if rule.kind == EarningRule.Kind.CATEGORY or (rule.kind == EarningRule.Kind.PER_EURO and rule.category_id):
         if rule.category_id is None:
             return "", []
         points = _floor(f"SUM(l.net_amount_eur) * {factor_sql}")

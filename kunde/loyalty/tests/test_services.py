@@ -206,3 +206,22 @@ def test_the_database_refuses_a_negative_balance(world, programme, buy):
     buy(("RI-01", 1))
     with pytest.raises(IntegrityError), transaction.atomic():
         LoyaltyAccount.objects.filter(person=world.person).update(balance=-1)
+
+
+def test_the_demo_programme_is_deterministic_and_idempotent(world):
+    """Necklaces earn double, old points expire, 300 points are redeemed on a quote; a rerun changes nothing."""
+    from kunde.commerce.demo import load_demo_catalogue
+    from kunde.commerce.services import order_create
+    from kunde.loyalty.demo import load_demo_loyalty
+
+    catalogue = {p.sku: p for p in load_demo_catalogue()["b2c"]}
+    for day in (dt.date(2023, 1, 10), dt.date.today() - dt.timedelta(days=30)):
+        order_create(actor=world.owner, person=world.person, ordered_on=day,
+                     lines=[{"product": catalogue["HB-KE-12"], "quantity": 2}, {"product": catalogue["HB-RI-21"]}])
+    first = load_demo_loyalty(actor=world.admin)
+    snapshot = list(LedgerEntry.objects.order_by("id").values_list("kind", "points", "balance_after"))
+    assert load_demo_loyalty(actor=world.admin) == first
+    assert list(LedgerEntry.objects.order_by("id").values_list("kind", "points", "balance_after")) == snapshot
+    kinds = {kind for kind, _points, _balance in snapshot}
+    assert {"earned", "redeemed", "expired"} <= kinds
+    assert account(world).tier.name == "Gold"  # 2 x 129 x 2 + 59 = 575 earned in the last 12 months
