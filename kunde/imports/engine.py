@@ -55,6 +55,7 @@ from kunde.core.models import AuditEntry, Tag, model_label
 from kunde.core.services import record_update
 from kunde.imports.models import ExternalReference, ImportChange, ImportProblem, ImportRun
 from kunde.imports.reading import Table, open_table
+from kunde.imports.records import IMPORTERS, RecordImporter
 from kunde.imports.rows import CleanRow, clean_row
 
 BATCH = 1000
@@ -394,10 +395,17 @@ def _batches(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[
 REPORT_HEADER = ["row", "result", "detail"]
 
 
+def importer_for(run: ImportRun, actor: User, *, dry_run: bool) -> Importer | RecordImporter:
+    """The importer of the run's object type: people in bulk, other records through their app's services."""
+    if run.object_type == PERSON:
+        return Importer(run, actor, dry_run=dry_run)
+    return IMPORTERS[run.object_type](run, actor, dry_run=dry_run)
+
+
 def execute(run: ImportRun, actor: User, *, dry_run: bool, report: Path,
             on_batch: Callable[[int, Counter[str]], None] | None = None, batch_size: int = BATCH) -> Counter[str]:
     """Process the run's file from its checkpoint on (from the start for a dry run)."""
-    importer = Importer(run, actor, dry_run=dry_run)
+    importer = importer_for(run, actor, dry_run=dry_run)
     table = open_table(Path(run.file_path))
     mapping = run.mapping
     skip = 0 if dry_run else run.rows_done
@@ -409,10 +417,10 @@ def execute(run: ImportRun, actor: User, *, dry_run: bool, report: Path,
             writer.writerow(REPORT_HEADER)
         numbered = ((number + 1, cells) for number, cells in enumerate(table.rows(skip=skip), start=skip))
         for batch in _batches(numbered, batch_size):
-            rows = [importer.clean(number, _values(table, mapping, cells))
-                    for number, cells in batch if any(c.strip() for c in cells)]
+            rows: list[Any] = [importer.clean(number, _values(table, mapping, cells))
+                               for number, cells in batch if any(c.strip() for c in cells)]
             with transaction.atomic():
-                outcomes = importer.plan(rows)
+                outcomes: list[Any] = importer.plan(rows)
                 if not dry_run:
                     importer.write(outcomes)
                     run.rows_done = batch[-1][0]

@@ -84,6 +84,8 @@ class ImportChange(models.Model):
         UPDATED = "updated", _("updated")
 
     run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="changes")
+    # Which kind of record `object_id` names (a run imports one type; undo looks it up by this).
+    object_type = models.CharField(_("object type"), max_length=60, default="contacts.person")
     row_number = models.PositiveIntegerField(_("row"))
     object_id = models.BigIntegerField(_("object id"))
     action = models.CharField(_("action"), max_length=8, choices=Action.choices)

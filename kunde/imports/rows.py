@@ -125,23 +125,26 @@ def clean_row(number: int, values: dict[str, str], *, stages: dict[str, int], gr
 
 
 def _address(row: CleanRow, cells: dict[str, str]) -> None:
+    row.address, errors = address_from(cells)
+    row.errors += errors
+
+
+def address_from(cells: dict[str, str]) -> tuple[dict[str, str] | None, list[str]]:
+    """The address the cells give (street, postal_code, city, country), or None, and what is wrong with it."""
     street, city = cells.get("street", ""), cells.get("city", "")
     postal_code, country_text = cells.get("postal_code", ""), cells.get("country", "")
     if not (street or city or postal_code):
         if country_text and country_code(country_text) is None:
-            row.errors.append(f"unknown country {country_text!r}")
-        return
+            return None, [f"unknown country {country_text!r}"]
+        return None, []
     country = country_code(country_text) if country_text else settings.KUNDE_DEFAULT_REGION
     if country is None:
-        row.errors.append(f"unknown country {country_text!r}")
-        return
+        return None, [f"unknown country {country_text!r}"]
     if not street or not city:
-        row.errors.append("an address needs a street and a city")
-        return
+        return None, ["an address needs a street and a city"]
     try:
         validate_postal_code(country, postal_code)
     except ValidationError as error:
-        row.errors.append(f"postal code {postal_code!r}: {' '.join(error.messages)}")
-        return
-    row.address = {"street": street[:200], "postal_code": postal_code[:12], "city": city[:100],
-                   "country": country or settings.KUNDE_DEFAULT_REGION}
+        return None, [f"postal code {postal_code!r}: {' '.join(error.messages)}"]
+    return {"street": street[:200], "postal_code": postal_code[:12], "city": city[:100],
+            "country": country or settings.KUNDE_DEFAULT_REGION}, []

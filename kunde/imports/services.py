@@ -25,11 +25,12 @@ from kunde.contacts.services import PersonEvent, person_delete
 from kunde.core import search
 from kunde.core.audit import audit_record, snapshot
 from kunde.core.events import emit_on_commit
+from kunde.core.exceptions import PermissionDenied as ServiceDenied
 from kunde.core.models import AuditEntry
 from kunde.core.permissions import Action, is_admin, user_can
 from kunde.core.services import record_update, require_create
-from kunde.imports.engine import PERSON, Outcome, execute, upsert
-from kunde.imports.mapping import check_mapping, suggest_mapping
+from kunde.imports.engine import PERSON, Outcome, execute, importer_for, upsert
+from kunde.imports.mapping import OBJECT_TYPES, check_mapping, suggest_mapping
 from kunde.imports.models import ExternalReference, ImportChange, ImportRun, SavedMapping
 from kunde.imports.reading import UnreadableFile, open_table
 
@@ -58,19 +59,31 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def import_prepare(*, actor: User, source: Path, file_name: str = "", system: str = "import",
-                   mapping: dict[str, str] | None = None) -> ImportRun:
-    """Keep a copy of the file with the run (so it can resume) and suggest a mapping."""
+def _require_importer(actor: User, object_type: str) -> None:
+    """Refuse an unknown object type, and a user who may not create records of it (products: administrators)."""
+    if object_type not in OBJECT_TYPES:
+        raise ValidationError({"object_type": [_("Unknown kind of record: %(type)s.") % {"type": object_type}]})
     require_create(actor)
+    if object_type != PERSON:
+        from kunde.imports.records import IMPORTERS
+
+        IMPORTERS[object_type].require(actor)
+
+
+def import_prepare(*, actor: User, source: Path, file_name: str = "", system: str = "import",
+                   mapping: dict[str, str] | None = None, object_type: str = PERSON) -> ImportRun:
+    """Keep a copy of the file with the run (so it can resume) and suggest a mapping for `object_type`."""
+    _require_importer(actor, object_type)
     if source.stat().st_size > MAX_FILE_BYTES:
         raise ValidationError({"file": ["The file is larger than 2 GB."]})
     try:
         table = open_table(source)
     except UnreadableFile as error:
         raise ValidationError({"file": [str(error)]}) from error
-    chosen = mapping if mapping is not None else suggest_mapping(table.headers)
-    problems = check_mapping(chosen, table.headers)
-    run = ImportRun.objects.create(created_by=actor, file_name=(file_name or source.name)[:255],
+    chosen = mapping if mapping is not None else suggest_mapping(table.headers, object_type)
+    problems = check_mapping(chosen, table.headers, object_type)
+    run = ImportRun.objects.create(created_by=actor, object_type=object_type,
+                                   file_name=(file_name or source.name)[:255],
                                    file_hash=_sha256(source), mapping=chosen, system=system.strip() or "import")
     directory = run_directory(run)
     directory.mkdir(parents=True, exist_ok=True)
@@ -83,7 +96,8 @@ def import_prepare(*, actor: User, source: Path, file_name: str = "", system: st
     return run
 
 
-def import_prepare_upload(*, actor: User, upload: UploadedFile, system: str = "import") -> ImportRun:
+def import_prepare_upload(*, actor: User, upload: UploadedFile, system: str = "import",
+                          object_type: str = PERSON) -> ImportRun:
     """`import_prepare` for a file uploaded in the wizard; a saved mapping for the same columns is used if any."""
     from kunde.imports.selectors import saved_mapping_for
 
@@ -97,8 +111,10 @@ def import_prepare_upload(*, actor: User, upload: UploadedFile, system: str = "i
         except UnreadableFile as error:
             raise ValidationError({"file": [str(error)]}) from error
         saved = saved_mapping_for(headers)
+        if saved is not None and check_mapping(saved.mapping, headers, object_type):
+            saved = None  # saved for another kind of record
         return import_prepare(actor=actor, source=path, file_name=upload.name or "", system=system,
-                              mapping=saved.mapping if saved else None)
+                              mapping=saved.mapping if saved else None, object_type=object_type)
 
 
 def saved_mapping_save(*, actor: User, run: ImportRun, name: str) -> SavedMapping:
@@ -139,7 +155,7 @@ def import_set_mapping(*, actor: User, run: ImportRun, mapping: dict[str, str]) 
     _require_own(actor, run)
     if run.status != ImportRun.Status.READY:
         raise ValidationError({"mapping": ["The import has started; its mapping is fixed."]})
-    problems = check_mapping(mapping, open_table(Path(run.file_path)).headers)
+    problems = check_mapping(mapping, open_table(Path(run.file_path)).headers, run.object_type)
     if problems:
         raise ValidationError({"mapping": problems})
     run.mapping = mapping
@@ -153,7 +169,7 @@ def _require_own(actor: User, run: ImportRun) -> None:
 
 
 def mapping_problems(run: ImportRun) -> list[str]:
-    return check_mapping(run.mapping, open_table(Path(run.file_path)).headers)
+    return check_mapping(run.mapping, open_table(Path(run.file_path)).headers, run.object_type)
 
 
 def import_dry_run(*, actor: User, run: ImportRun,
@@ -170,7 +186,7 @@ def import_execute(*, actor: User, run: ImportRun,
                    batch_size: int | None = None) -> ImportRun:
     """Run (or resume) the import from its checkpoint to the end of the file."""
     _require_own(actor, run)
-    require_create(actor)
+    _require_importer(actor, run.object_type)
     if run.status in {ImportRun.Status.DONE, ImportRun.Status.UNDONE}:
         raise ValidationError({"status": [f"This import is {run.status}."]})
     if problems := mapping_problems(run):
@@ -205,7 +221,18 @@ def import_undo(*, actor: User, run: ImportRun) -> ImportRun:
     if run.status == ImportRun.Status.UNDONE:
         raise ValidationError({"status": [_("This import has already been undone.")]})
     skipped = []
+    records = importer_for(run, actor, dry_run=True) if run.object_type != PERSON else None
     for change in ImportChange.objects.filter(run=run).order_by("-row_number", "-id").iterator(chunk_size=500):
+        if records is not None and change.object_type != PERSON:
+            try:
+                with transaction.atomic():  # one change at a time: a refusal by a service leaves the others
+                    reason = records.undo(change)  # type: ignore[union-attr]
+            except (ValidationError, PermissionDenied, ServiceDenied) as error:
+                reason = " ".join(getattr(error, "messages", [str(error)]))
+            if reason is not None:
+                change.undo_skipped = reason
+                skipped.append(change)
+            continue
         person = Person.all_objects.select_for_update().filter(pk=change.object_id).first()
         if person is None:
             continue  # erased since: nothing left to take back
