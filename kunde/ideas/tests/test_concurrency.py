@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from kunde.contacts.models import Person
 from kunde.core.testing.factories import make_person
 from kunde.ideas.models import Idea, Vote
 from kunde.ideas.services import idea_submit, idea_vote
@@ -30,7 +31,8 @@ def test_simultaneous_votes_count_each_person_once(world, anna):
     def vote(person_id: int) -> None:
         try:
             barrier.wait()
-            added = idea_vote(actor=None, idea=Idea.objects.get(pk=idea.pk), person=type(anna).objects.get(pk=person_id))
+            added = idea_vote(actor=None, idea=Idea.objects.get(pk=idea.pk),
+                              person=Person.objects.get(pk=person_id))
             with lock:
                 outcomes.append(added)
         finally:
