@@ -69,7 +69,7 @@ def test_event_registration_end_to_end(world, webinar, segment):
     assert [registrations[p.pk].status for p in people] == ["registered", "registered", "waitlisted", "waitlisted"]
     assert [registrations[p.pk].waitlist_position for p in people] == [None, None, 1, 2]
     assert {r.source for r in registrations.values()} == {Registration.Source.INVITATION}
-    assert "number 2 on the waiting list" in browser.get(f"/e/{_link_token(fourth)}/").content.decode()
+    assert "Platz 2 der Warteliste" in browser.get(f"/e/{_link_token(fourth)}/").content.decode()
 
     browser.post(f"/e/{_link_token(first)}/", {"action": "cancel"})
 

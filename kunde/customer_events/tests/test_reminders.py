@@ -36,7 +36,8 @@ def test_reminders_are_sent_once_within_the_lead_and_not_to_the_waiting_list(wor
     assert services.reminders_send(now=later + dt.timedelta(hours=1)) == 0  # the next hourly run
     assert sorted(m.to[0] for m in _reminders()) == ["kunde0@example.com", "kunde1@example.com"]
     assert Registration.objects.filter(reminder_sent_at__isnull=False).count() == 2
-    assert "Reminder" in _reminders().first().subject  # type: ignore[union-attr]
+    # The event is in German, so is its reminder.
+    assert _reminders().first().subject == "Erinnerung: Marktausblick Q1"  # type: ignore[union-attr]
 
 
 def test_the_job_is_registered_hourly(db):
