@@ -63,3 +63,38 @@ def test_import_command_dry_run_and_refusals(world, tmp_path):
         kunde_import(str(path), "--as", "nobody")
     with pytest.raises(CommandError, match="is not a file"):
         kunde_import(str(tmp_path / "missing.csv"), "--as", "owner")
+
+
+def test_import_command_imports_organisations_and_history_and_undoes_them(world, tmp_path):
+    """The same command takes organisations and history entries, with --map, --system, dry run and undo."""
+    from kunde.activities.models import Activity
+    from kunde.contacts.models import Organisation
+
+    companies = tmp_path / "firmen.csv"
+    companies.write_text("Firmen-Nr;Firma;Branche;Egal\nF-1;Nordlicht Solar GmbH;Energie;x\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import", "organisations", str(companies), "--as", "owner", "--dry-run", "--map",
+                 "Firmen-Nr=external_id", "--system", "erp", stdout=out, stderr=io.StringIO())
+    assert "Dry run: {'created': 1}" in out.getvalue() and not Organisation.objects.filter(industry="Energie")
+    call_command("import", "organisations", str(companies), "--as", "owner", "--map", "Firmen-Nr=external_id",
+                 "--system", "erp", stdout=out, stderr=io.StringIO())
+    run = ImportRun.objects.latest("id")
+    assert (run.object_type, run.system, run.counts) == ("contacts.organisation", "erp", {"created": 1})
+    history = tmp_path / "historie.csv"
+    history.write_text("Betreff;Typ;Datum;Firma\nErstgespräch;Telefon;03.11.2026 10:00;Nordlicht Solar GmbH\n",
+                       encoding="utf-8")
+    out = io.StringIO()
+    call_command("import", "activities", str(history), "--as", "owner", stdout=out, stderr=io.StringIO())
+    assert "done: {'created': 1}" in out.getvalue()
+    assert Activity.objects.get().organisation.name == "Nordlicht Solar GmbH"
+    call_command("import", "activities", "--undo", str(ImportRun.objects.latest("id").pk), "--as", "owner",
+                 stdout=io.StringIO())
+    assert not Activity.objects.exists()
+
+
+def test_import_command_refuses_products_for_non_administrators(world, tmp_path):
+    path = tmp_path / "produkte.csv"
+    path.write_text("SKU;Name;Preis\nA-1;Tisch;100\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="administrators"):
+        call_command("import", "products", str(path), "--as", "owner", stdout=io.StringIO())
+    assert not ImportRun.objects.exists()

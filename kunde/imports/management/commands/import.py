@@ -1,4 +1,4 @@
-"""`kunde import people FILE`: import people from CSV or XLSX, with a dry run, resume and undo."""
+"""`kunde import people|organisations|products|activities FILE`: import from CSV or XLSX, with dry run, resume, undo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from kunde.accounts.models import User
-from kunde.imports.mapping import PERSON_FIELDS
+from kunde.core.exceptions import PermissionDenied
+from kunde.imports.mapping import ACTIVITY, ORGANISATION, PERSON, PRODUCT, fields_for
 from kunde.imports.models import ImportRun
 from kunde.imports.reading import open_table
 from kunde.imports.services import (
@@ -21,17 +22,22 @@ from kunde.imports.services import (
     report_path,
 )
 
+KINDS = {"people": PERSON, "organisations": ORGANISATION, "products": PRODUCT, "activities": ACTIVITY}
+
 
 class Command(BaseCommand):
-    help = "Import people from a CSV or XLSX file (dry run, resume after a crash, undo)."
+    help = "Import people, organisations, products or history entries from a CSV or XLSX file (dry run, resume " \
+           "after a crash, undo)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("kind", choices=["people"], help="What the file holds.")
+        parser.add_argument("kind", choices=list(KINDS), help="What the file holds (activities: history entries).")
         parser.add_argument("file", nargs="?", help="The CSV or XLSX file (not needed with --resume/--undo).")
         parser.add_argument("--as", dest="username", required=True, help="The user the import acts as.")
         parser.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                             help="Map a column to a field (repeatable); other columns use the suggestions. "
-                                 f"Fields: {', '.join(PERSON_FIELDS)}; FIELD empty ignores the column.")
+                                 + "; ".join(f"{kind}: {', '.join(fields_for(object_type))}"
+                                             for kind, object_type in KINDS.items())
+                                 + ". FIELD empty ignores the column.")
         parser.add_argument("--system", default="import", help="Name of the source system of external ids.")
         parser.add_argument("--dry-run", action="store_true", help="Report what would happen; change nothing.")
         parser.add_argument("--resume", type=int, metavar="RUN", help="Continue an interrupted import.")
@@ -47,11 +53,15 @@ class Command(BaseCommand):
                 run = import_undo(actor=user, run=self._run(options["undo"]))
                 self.stdout.write(f"Import {run.pk} undone.")
                 for change in run.changes.exclude(undo_skipped="").order_by("row_number", "id"):
-                    self.stdout.write(f"  row {change.row_number} (person {change.object_id}) left as it is: "
-                                      f"{change.undo_skipped}")
+                    self.stdout.write(f"  row {change.row_number} ({change.object_type} {change.object_id}) left as "
+                                      f"it is: {change.undo_skipped}")
                 return
             run = self._run(options["resume"]) if options["resume"] else self._prepare(user, options)
+            if run.object_type != KINDS[options["kind"]]:
+                raise CommandError(f"import {run.pk} holds {run.object_type}, not {options['kind']}")
             self._go(user, run, options)
+        except PermissionDenied as error:
+            raise CommandError(f"not allowed: {error}") from error
         except ValidationError as error:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())) from error
 
@@ -70,9 +80,11 @@ class Command(BaseCommand):
         overrides = dict(item.split("=", 1) if "=" in item else (item, "") for item in options["map"])
         from kunde.imports.mapping import suggest_mapping
 
+        object_type = KINDS[options["kind"]]
         headers = open_table(source).headers
-        mapping = {**suggest_mapping(headers), **overrides} if overrides else None
-        run = import_prepare(actor=user, source=source, system=options["system"], mapping=mapping)
+        mapping = {**suggest_mapping(headers, object_type), **overrides} if overrides else None
+        run = import_prepare(actor=user, source=source, system=options["system"], mapping=mapping,
+                             object_type=object_type)
         self.stdout.write(f"Import {run.pk}: {run.file_name}")
         for header, field in run.mapping.items():
             self.stdout.write(f"  {header!r} -> {field or '(ignored)'}")
