@@ -398,3 +398,20 @@ def test_settings_page_shows_the_urls_and_how_to_connect(world):
     page = response.content.decode()
     assert "http://testserver/dav/addressbooks/owner/contacts/" in page
     assert "DAVx⁵" in page and "Thunderbird" in page and "/accounts/tokens/" in page
+
+
+def test_pruning_drops_old_states_but_keeps_each_users_newest(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kunde.interop.tasks import prune_carddav_sync_states
+
+    client = dav_client(world.owner)
+    _responses, old_token = sync(client, world.owner)
+    make_person(world.owner, last_name="Neu")
+    _responses, new_token = sync(client, world.owner)
+    CardDavSyncState.objects.update(created_at=timezone.now() - dt.timedelta(days=91))
+    assert prune_carddav_sync_states() == {"deleted": 1}
+    assert call(client, "REPORT", BOOK.format("owner"), sync_body(old_token)).status_code == 403
+    assert sync(client, world.owner, new_token)[0] == {}
