@@ -68,7 +68,7 @@ def test_members_against_the_rest_with_costs_and_return_on_relationship(world, s
     assert (members["active_start"], members["retention_rate"], members["churn_rate"]) == (2, 0.5, 0.5)
     assert members["repurchase_rate"] == 0.5  # M2 bought on more than one day, M1 did not
     assert (members["nps"], members["mood"]) == (100.0, 4.0)
-    # Revenue 100 € / (30 minutes × 60 €/h + 70 € instruments) = 1.0
+    # Revenue 100 € / (30 minutes x 60 €/h + 70 € instruments) = 1.0
     assert members["instrument_cost"] == 70.0 and members["return_on_relationship"] == pytest.approx(1.0)
     assert (rest["active_start"], rest["retention_rate"]) == (3, pytest.approx(1 / 3))
     assert rest["churn_rate"] == pytest.approx(2 / 3) and rest["repurchase_rate"] == 0.0
@@ -98,7 +98,7 @@ def test_the_hold_out_group_is_measured_apart_and_figures_follow_the_plan(world,
     assert month(effects, Cohort.MEMBERS)["retention_rate"] == 0.0
     assert effects["stored"].holdout == len(held) and effects["stored"].members == len(kept)
     # Over 12 months: the member was active at the start of 12 months and kept in 11 of them
-    # (11/12); the held-out customer was active at the start of Feb–Nov and kept in all (10/10).
+    # (11/12); the held-out customer was active at the start of Feb-Nov and kept in all (10/10).
     assert effects["effect"]["retention_uplift_pp"] == pytest.approx((11 / 12 - 1) * 100)
     # A changed plan (another segment) makes the stored figures stale until recomputed.
     from kunde.retention.services import plan_update
