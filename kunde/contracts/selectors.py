@@ -217,25 +217,76 @@ def _month(contract: Contract, changes: list[ContractChange], start: dt.date, en
                                               contract.ends_on + dt.timedelta(days=1))
 
 
+def _contracts_for(user: User, first: dt.date, last: dt.date, *, owner: int | None = None,
+                   team: int | None = None) -> list[Contract]:
+    """The user's contracts that may count between `first` and `last`, with their change logs."""
+    rows = contract_queryset(user).filter(start_date__lte=last).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=first - dt.timedelta(days=1)))
+    if owner is not None:
+        rows = rows.filter(owner_id=owner)
+    if team is not None:
+        rows = rows.filter(team_id=team)
+    contracts = list(rows.only("id", "start_date", "ends_on").prefetch_related("changes"))
+    for contract in contracts:
+        contract.sorted_changes = sorted(  # type: ignore[attr-defined]
+            contract.changes.all(), key=lambda c: (c.mrr_applies_from, c.id))
+    return contracts
+
+
+def _period(contracts: list[Contract], label: str, start: dt.date, end: dt.date) -> ChurnMonth:
+    figures: dict[str, Any] = {"contracts_at_start": 0, "contracts_churned": 0, "contracts_new": 0,
+                               "mrr_at_start": Decimal(0), "mrr_churned": Decimal(0),
+                               "mrr_contraction": Decimal(0), "mrr_expansion": Decimal(0), "mrr_new": Decimal(0)}
+    for contract in contracts:
+        _month(contract, contract.sorted_changes, start, end, figures)  # type: ignore[attr-defined]
+    return ChurnMonth(month=label, **figures)
+
+
+def _mrr_on(contracts: list[Contract], day: dt.date) -> Decimal:
+    """The MRR in effect at the start of `day` over `contracts` (exact, four places per contract)."""
+    total = Decimal(0)
+    for contract in contracts:
+        if contract.start_date < day and (contract.ends_on is None or contract.ends_on >= day):
+            total += _mrr_before(contract.sorted_changes, day)  # type: ignore[attr-defined]
+    return total
+
+
 def churn_by_month(user: User, *, months: int = 12, today: dt.date | None = None,
                    owner: int | None = None) -> list[ChurnMonth]:
     """Contract churn and revenue churn of the last `months` calendar months (the current one last)."""
     today = today or timezone.localdate()
     first = add_months(today.replace(day=1), -(months - 1))
-    rows = contract_queryset(user).filter(start_date__lte=today).filter(Q(ends_on__isnull=True) | Q(
-        ends_on__gte=first - dt.timedelta(days=1)))
-    if owner is not None:
-        rows = rows.filter(owner_id=owner)
-    contracts = list(rows.only("id", "start_date", "ends_on").prefetch_related("changes"))
+    contracts = _contracts_for(user, first, today, owner=owner)
     result = []
     for index in range(months):
         start = add_months(first, index)
         end = add_months(start, 1) - dt.timedelta(days=1)
-        figures: dict[str, Any] = {"contracts_at_start": 0, "contracts_churned": 0, "contracts_new": 0,
-                                   "mrr_at_start": Decimal(0), "mrr_churned": Decimal(0),
-                                   "mrr_contraction": Decimal(0), "mrr_expansion": Decimal(0), "mrr_new": Decimal(0)}
-        for contract in contracts:
-            changes = sorted(contract.changes.all(), key=lambda c: (c.mrr_applies_from, c.id))
-            _month(contract, changes, start, end, figures)
-        result.append(ChurnMonth(month=f"{start:%Y-%m}", **figures))
+        result.append(_period(contracts, f"{start:%Y-%m}", start, end))
+    return result
+
+
+def kpi_components(user: User, periods: Mapping[str, tuple[dt.date, dt.date]], *, owner: int | None = None,
+                   team: int | None = None, today: dt.date | None = None) -> dict[str, dict[str, float]]:
+    """Per period key (first day, last day): the contract figures the analytics KPIs are formed from.
+
+    `contract_mrr` is the MRR at the period's end (today for the running period); the
+    others are the churn components of `ChurnMonth`.
+    """
+    if not periods:
+        return {}
+    today = today or timezone.localdate()
+    first = min(start for start, _end in periods.values())
+    last = min(max(end for _start, end in periods.values()), today)
+    contracts = _contracts_for(user, first, last, owner=owner, team=team)
+    result: dict[str, dict[str, float]] = {}
+    for key, (start, end) in periods.items():
+        if start > today:
+            continue
+        figures = _period(contracts, key, start, end)
+        result[key] = {
+            "contract_mrr": float(_mrr_on(contracts, min(end, today) + dt.timedelta(days=1))),
+            "contract_base": float(figures.contracts_at_start), "contract_churned": float(figures.contracts_churned),
+            "contract_mrr_start": float(figures.mrr_at_start), "contract_mrr_lost": float(figures.mrr_lost),
+            "contract_mrr_expansion": float(figures.mrr_expansion),
+        }
     return result
