@@ -105,3 +105,13 @@ def test_demo_ideas_are_deterministic_and_idempotent(world):
     assert sorted(Idea.objects.values_list("title", "status", "vote_count")) == first
     assert Idea.objects.filter(status="planned").count() == 1
     assert not OutboundMessage.objects.filter(purpose="ideas.status").exists()
+
+
+def test_the_organisation_page_shows_ideas_linked_to_it_or_from_its_people(world):
+    linked = idea_submit(actor=world.owner, title="Rahmenvertrag für Zubehör")
+    IdeaLink.objects.create(idea=linked, organisation=world.organisation, linked_by=world.owner)
+    idea_submit(actor=None, title="Von Herrn Müller", person=world.person, source="portal")
+    page = _client(world.owner).get(world.organisation.get_absolute_url()).content.decode()
+    assert "Rahmenvertrag für Zubehör" in page and "Von Herrn Müller" in page
+    other = idea_submit(actor=world.owner, title="Ohne Bezug")
+    assert other.title not in page
