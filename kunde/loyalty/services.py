@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -269,33 +269,35 @@ def _announce_tier(account: LoyaltyAccount, previous: Tier | None, tier: Tier | 
 def tiers_recompute_all(programme: Programme, *, today: dt.date | None = None, announce: bool = True) -> int:
     """Recompute every account's qualifying points and tier set-based; return how many tiers changed.
 
-    The sums are one grouped query; only accounts whose tier changes are written one by one
-    (with their history entry and event when `announce`), since the 12-month window moves daily.
+    Two UPDATE statements over all accounts (the 12-month window moves daily) and one SELECT of
+    the accounts whose tier changes; only those are then written to the history (`announce`).
     """
-    since = (today or timezone.localdate()) - TIER_WINDOW
-    tiers = list(programme.tiers.order_by("-threshold"))
-    sums = dict(LedgerEntry.objects.filter(_QUALIFYING, account__programme=programme, occurred_on__gt=since)
-                .values("account_id").annotate(total=Sum("points")).values_list("account_id", "total"))
-    changed = 0
-    updates = []
-    for account in LoyaltyAccount.objects.filter(programme=programme).only("id", "tier_id", "qualifying_points"):
-        points = int(sums.get(account.pk) or 0)
-        tier = next((t for t in tiers if t.threshold <= points), None)
-        tier_id = tier.pk if tier else None
-        if tier_id != account.tier_id:
-            changed += 1
-            with transaction.atomic():
-                current = lock(account)
-                previous = current.tier
-                current.qualifying_points, current.tier, current.tier_since = points, tier, timezone.now()
-                current.save(update_fields=["qualifying_points", "tier", "tier_since"])
-                if announce:
-                    _announce_tier(current, previous, tier)
-        elif points != account.qualifying_points:
-            account.qualifying_points = points
-            updates.append(account)
-    LoyaltyAccount.objects.bulk_update(updates, ["qualifying_points"], batch_size=5000)
-    return changed
+    since = connection.ops.adapt_datefield_value((today or timezone.localdate()) - TIER_WINDOW)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    pk = int(programme.pk)
+    account_table, entry_table = LoyaltyAccount._meta.db_table, LedgerEntry._meta.db_table
+    new_tier = (f"(SELECT t.id FROM {Tier._meta.db_table} t WHERE t.programme_id = {pk} "  # noqa: S608
+                f"AND t.threshold <= {account_table}.qualifying_points ORDER BY t.threshold DESC LIMIT 1)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {account_table} SET qualifying_points = COALESCE((SELECT SUM(e.points) "  # noqa: S608
+            f"FROM {entry_table} e WHERE e.account_id = {account_table}.id AND e.occurred_on > %s "
+            "AND (e.kind IN ('earned', 'bonus') OR (e.kind = 'adjusted' AND e.order_id IS NOT NULL))), 0) "
+            f"WHERE programme_id = {pk}", [since])
+        cursor.execute(
+            f"SELECT id, tier_id, {new_tier} FROM {account_table} WHERE programme_id = {pk} "  # noqa: S608
+            f"AND COALESCE(tier_id, 0) <> COALESCE({new_tier}, 0)")
+        changes = cursor.fetchall()
+        if changes:
+            cursor.execute(
+                f"UPDATE {account_table} SET tier_id = {new_tier}, tier_since = %s "  # noqa: S608
+                f"WHERE programme_id = {pk} AND COALESCE(tier_id, 0) <> COALESCE({new_tier}, 0)", [now])
+        if announce and changes:
+            tiers = {tier.pk: tier for tier in programme.tiers.all()}
+            accounts = LoyaltyAccount.objects.in_bulk([row[0] for row in changes])
+            for account_id, previous, tier in changes:
+                _announce_tier(accounts[account_id], tiers.get(previous), tiers.get(tier))
+    return len(changes)
 
 
 # --- accrual ------------------------------------------------------------------------------
