@@ -16,11 +16,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kunde.core.views.ui import actor, denied_as_403, login_required
 from kunde.imports import selectors, services
-from kunde.imports.mapping import PERSON_FIELDS
+from kunde.imports.mapping import OBJECT_TYPES, PERSON, fields_for
 from kunde.imports.models import ImportRun
 
 
 class UploadForm(forms.Form):
+    object_type = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=list(OBJECT_TYPES.items()),
+                                    initial=PERSON, required=False, widget=forms.Select(attrs={"class": "form-select"}),
+                                    help_text=gettext_lazy("History entries name their person by e-mail or "
+                                                           "external id, or their organisation by name."))
     file = forms.FileField(label=gettext_lazy("CSV or XLSX file"), widget=forms.ClearableFileInput(
         attrs={"class": "form-control", "accept": ".csv,.txt,.tsv,.xlsx"}))
     system = forms.CharField(label=gettext_lazy("Source system"), max_length=40, initial="import",
@@ -48,11 +52,14 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def run_new(request: HttpRequest) -> HttpResponse:
     """Step 1: upload the file; Kunde keeps a copy with the run and suggests a mapping."""
-    form = UploadForm(request.POST or None, request.FILES or None)
+    chosen = request.GET.get("object_type", PERSON)
+    form = UploadForm(request.POST or None, request.FILES or None,
+                      initial={"object_type": chosen if chosen in OBJECT_TYPES else PERSON})
     if request.method == "POST" and form.is_valid():
         try:
             run = services.import_prepare_upload(actor=actor(request), upload=form.cleaned_data["file"],
-                                                 system=form.cleaned_data["system"])
+                                                 system=form.cleaned_data["system"],
+                                                 object_type=form.cleaned_data["object_type"] or PERSON)
         except ValidationError as error:
             for message in _errors(error):
                 form.add_error("file", message)
@@ -71,7 +78,8 @@ def _context(request: HttpRequest, run: ImportRun, **extra: Any) -> dict[str, An
                for header in run.mapping]
     dry_run_done = run.dry_run_counts is not None and run.queued != "dry_run"
     return {
-        "run": run, "columns": columns, "fields": PERSON_FIELDS.items(),
+        "run": run, "columns": columns, "fields": fields_for(run.object_type).items(),
+        "object_type_label": OBJECT_TYPES.get(run.object_type, run.object_type),
         "problems": services.mapping_problems(run) if run.status == ImportRun.Status.READY else [],
         "working": bool(run.queued) or run.status == ImportRun.Status.RUNNING,
         "dry_run_done": dry_run_done,

@@ -123,3 +123,57 @@ def test_a_read_only_user_cannot_import(world):
 
 def test_the_wizard_needs_a_login(world):
     assert Client().get(reverse("imports:list")).status_code == 302
+
+
+ORGANISATIONS = (
+    "Account ID,Account Name,Industry,Billing City,Billing Street\n"
+    "SF-1,Nordlicht Solar GmbH,Energie,Berlin,Hauptstraße 1\n"
+    "SF-2,Gunther Glas AG,Glas,,\n"
+).encode()
+
+
+def test_the_upload_form_asks_what_the_file_holds_and_the_mapping_offers_that_types_fields(world,
+                                                                                          django_capture_on_commit_callbacks):
+    from kunde.contacts.models import Organisation
+
+    client = _client(world.owner)
+    form = client.get(reverse("imports:new") + "?object_type=contacts.organisation").content.decode()
+    assert "What the file holds" in form and '<option value="contacts.organisation" selected>' in form
+    response = client.post(reverse("imports:new"), {"file": SimpleUploadedFile("accounts.csv", ORGANISATIONS),
+                                                    "system": "salesforce", "object_type": "contacts.organisation"})
+    run = ImportRun.objects.get()
+    assert (run.object_type, run.mapping) == ("contacts.organisation", {
+        "Account ID": "external_id", "Account Name": "name", "Industry": "industry", "Billing City": "city",
+        "Billing Street": "street"})
+    page = client.get(response["Location"]).content.decode()
+    assert '<option value="vat_id">' in page and '<option value="first_name">' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:dry_run", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.dry_run_counts == {"created": 1, "updated": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:start", args=[run.pk]))
+    run.refresh_from_db()
+    assert (run.status, run.counts) == ("done", {"created": 1, "updated": 1})
+    assert Organisation.objects.get(name="Nordlicht Solar GmbH").addresses.get().city == "Berlin"
+    client.post(reverse("imports:undo", args=[run.pk]))
+    assert not Organisation.objects.filter(name="Nordlicht Solar GmbH").exists()
+
+
+def test_a_mapping_of_another_type_is_refused(world):
+    client = _client(world.owner)
+    client.post(reverse("imports:new"), {"file": SimpleUploadedFile("accounts.csv", ORGANISATIONS),
+                                         "system": "salesforce", "object_type": "contacts.organisation"})
+    run = ImportRun.objects.get()
+    client.post(reverse("imports:mapping", args=[run.pk]), {"map:Account Name": "last_name"})
+    run.refresh_from_db()
+    assert run.mapping["Account Name"] == "name"  # unchanged: last_name is not an organisation's field
+
+
+def test_only_administrators_may_upload_products(world):
+    upload = {"file": SimpleUploadedFile("p.csv", b"SKU,Name,Price\nA-1,Tisch,100\n"), "system": "erp",
+              "object_type": "commerce.product"}
+    assert _client(world.owner).post(reverse("imports:new"), upload).status_code == 403
+    upload["file"] = SimpleUploadedFile("p.csv", b"SKU,Name,Price\nA-1,Tisch,100\n")
+    assert _client(world.admin).post(reverse("imports:new"), upload).status_code == 302
+    assert ImportRun.objects.get().object_type == "commerce.product"
