@@ -34,6 +34,7 @@ from kunde.campaigns.sending import deliver
 from kunde.campaigns.services import CampaignEvent, require_writer, survey_invite, survey_url
 from kunde.contacts.models import Address, Person, PhoneNumber
 from kunde.core.events import emit_on_commit
+from kunde.core.export import csv_text
 
 logger = logging.getLogger("kunde.campaigns")
 
@@ -237,13 +238,13 @@ def campaign_export_csv(*, actor: User | None, campaign: Campaign) -> str:
             number = PhoneNumber.objects.filter(person=person).order_by("-is_primary", "id").first()
             if number is None:
                 continue
-            writer.writerow([*base, number.number])
+            writer.writerow([csv_text(cell) for cell in (*base, number.number)])
         else:
             address = Address.objects.filter(person=person).order_by("-is_primary", "id").first()
             if address is None:
                 continue
-            writer.writerow([*base, address.street, address.extra, address.postal_code, address.city,
-                             address.country])
+            writer.writerow([csv_text(cell) for cell in (*base, address.street, address.extra, address.postal_code,
+                                                        address.city, address.country)])
     return out.getvalue()
 
 

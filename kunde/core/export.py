@@ -45,6 +45,8 @@ BOM = "\ufeff"
 EXPORT_ACTION = AuditEntry.Action.EXPORT
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip leading blanks and control characters before they look for a formula.
+_LEADING_BLANKS = re.compile(r"^[\s\x00-\x1f\x7f\u00a0\u200b\ufeff]+")
 # XML 1.0 forbids these control characters; openpyxl refuses them in cell text.
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -58,8 +60,10 @@ class ExportColumn:
 
 
 def neutralise(text: str) -> str:
-    """Return `text` so that a spreadsheet never reads it as a formula."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """Return `text` so that a spreadsheet never reads it as a formula (also behind leading blanks)."""
+    if text.startswith(_FORMULA_STARTS) or _LEADING_BLANKS.sub("", text).startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def plain_value(value: Any) -> Any:

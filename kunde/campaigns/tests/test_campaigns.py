@@ -145,7 +145,8 @@ def test_click_redirect_and_attribution(client, world, template, consent, outbox
 
 
 def test_phone_campaign_exports_a_call_list_of_consenting_people(world, consent):
-    members = [make_person(world.owner, first_name="A", last_name="Anruf", phones=[{"number": "030 1234567"}]),
+    members = [make_person(world.owner, first_name="=HYPERLINK(1)", last_name="Anruf",
+                           phones=[{"number": "030 1234567"}]),
                make_person(world.owner, first_name="B", last_name="Nein", phones=[{"number": "030 7654321"}])]
     consent.allow(members[0])
     campaign = campaign_create(actor=world.owner, name="Anrufe", channel="phone",
@@ -153,6 +154,7 @@ def test_phone_campaign_exports_a_call_list_of_consenting_people(world, consent)
     dispatch.campaign_start(actor=world.owner, campaign=campaign)
     csv_text = dispatch.campaign_export_csv(actor=world.owner, campaign=campaign)
     assert "Anruf" in csv_text and "Nein" not in csv_text
+    assert ",'=HYPERLINK(1)," in csv_text  # a spreadsheet shows the name, never runs it
     assert consent.calls[-1][2] == "phone"
     assert Campaign.objects.get(pk=campaign.pk).status == "sent"
 

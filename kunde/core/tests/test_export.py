@@ -51,6 +51,11 @@ def read_xlsx(data: bytes) -> list[list]:
     ("@SUM(A1)", "'@SUM(A1)"),
     ("\tcmd", "'\tcmd"),
     ("\rcmd", "'\rcmd"),
+    ("  =1+1", "'  =1+1"),
+    ("\n@SUM(A1)", "'\n@SUM(A1)"),
+    ("\x00\x1f-2+3", "'\x00\x1f-2+3"),
+    ("\u00a0+cmd", "'\u00a0+cmd"),
+    ("  Müller", "  Müller"),
     ("Müller = Meier", "Müller = Meier"),
     ("", ""),
 ])
