@@ -91,14 +91,41 @@ KPIS: list[Kpi] = [
     Kpi("return_on_relationship", _("Return on Relationship"),
         _("Relationship revenue (orders of the period) divided by relationship cost."), _ror, unit="number"),
 ]
-KPI_BY_KEY = {kpi.key: kpi for kpi in KPIS}
+
+
+def _contract_kpis() -> list[Kpi]:
+    """MRR, ARR, contract churn and revenue churn, from the live contract figures (`contracts.selectors`)."""
+    from kunde.contracts.kpis import LABELS
+
+    def label(key: str) -> tuple[object, object]:
+        return LABELS[key]
+
+    def has(c: Components) -> bool:
+        return "contract_mrr" in c
+
+    return [
+        Kpi("mrr", *label("mrr"), lambda c, _x: c["contract_mrr"] if has(c) else None, unit="eur"),
+        Kpi("arr", *label("arr"), lambda c, _x: c["contract_mrr"] * 12 if has(c) else None, unit="eur"),
+        Kpi("contract_churn_rate", *label("contract_churn_rate"),
+            lambda c, _x: _ratio(c.get("contract_churned", 0), c.get("contract_base", 0)), unit="percent",
+            higher_is_better=False),
+        Kpi("revenue_churn_rate", *label("revenue_churn_rate"),
+            lambda c, _x: _ratio(c.get("contract_mrr_lost", 0), c.get("contract_mrr_start", 0)), unit="percent",
+            higher_is_better=False),
+    ]
+
+
+# Computed from contracts at request time (not by the refresh), so they are added to the rows separately.
+CONTRACT_KPIS: list[Kpi] = _contract_kpis()
+KPI_BY_KEY = {kpi.key: kpi for kpi in [*KPIS, *CONTRACT_KPIS]}
 ROR_FORMULA = _("RoR = revenue ÷ (contact minutes ÷ 60 × hourly rate + campaign costs + discounts + other costs)")
 
 
-def values(current: Components, previous: Components | None, context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every KPI of a period: value, previous value, change, and whether the change is good."""
+def values(current: Components, previous: Components | None, context: dict[str, Any],
+           kpi_list: list[Kpi] | None = None) -> list[dict[str, Any]]:
+    """Every KPI of a period (or those of `kpi_list`): value, previous value, change, and whether it is good."""
     rows = []
-    for kpi in KPIS:
+    for kpi in KPIS if kpi_list is None else kpi_list:
         value = kpi.value(current, context)
         before = kpi.value(previous, context) if previous else None
         change = None if value is None or before is None else value - before

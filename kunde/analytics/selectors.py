@@ -108,6 +108,8 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
     for row in rows:  # the tile's trend: the same KPI over the periods up to the chosen one
         kpi = kpis.KPI_BY_KEY[row["key"]]
         row["series"] = [kpi.value(kpi_data[k], context) if kpi_data.get(k) else None for k in upto]
+    if segment is None:  # contract figures are not kept per segment
+        rows += _contract_rows(user, kind, key, upto, owner=owner, team=team, as_of=as_of)
     score_data = summed(user, "scores", **scope)
     return {
         "predicted_clv_average": (score_data["clv_sum"] / score_data["clv_n"]) if score_data.get("clv_n") else None,
@@ -121,6 +123,22 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
         "clv_edges": (run.diagnostics.get("clv_edges") if run else None) or [],
         "freshness": freshness(), "ror_formula": kpis.ROR_FORMULA, "hourly_rate": settings.hourly_rate,
     }
+
+
+def _contract_rows(user: Any, kind: str, key: str, upto: list[str], *, owner: int | None, team: int | None,
+                   as_of: dt.date | None) -> list[dict[str, Any]]:
+    """The contract KPIs (MRR, ARR, contract and revenue churn) of the period, live from the contracts."""
+    from kunde.contracts.selectors import kpi_components
+
+    wanted = {*upto, key, aggregates.previous_key(key)}
+    bounds = {p.key: (aggregates.to_date(p.start + 1), aggregates.to_date(p.end))
+              for p in aggregates.periods(as_of or timezone.localdate()) if p.kind == kind and p.key in wanted}
+    data = kpi_components(user, bounds, owner=owner, team=team)
+    rows = kpis.values(data.get(key, {}), data.get(aggregates.previous_key(key)), {}, kpis.CONTRACT_KPIS)
+    for row in rows:
+        kpi = kpis.KPI_BY_KEY[row["key"]]
+        row["series"] = [kpi.value(data[k], {}) if data.get(k) else None for k in upto]
+    return rows
 
 
 def scores_for_user(user: Any) -> QuerySet[CustomerScore]:
