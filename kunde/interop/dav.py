@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from kunde.accounts.models import User
 from kunde.contacts.models import Person
+from kunde.core.export import export_audit
 from kunde.interop.carddav import (
     Card,
     Locked,
@@ -103,12 +104,16 @@ def status_xml(path: str, status: int) -> str:
     return f"<d:response>{_href(path)}<d:status>{STATUS[status]}</d:status></d:response>\n"
 
 
-def multistatus(chunks: Iterable[str]) -> StreamingHttpResponse:
+def multistatus(chunks: Iterable[str], book: Book | None = None, what: str = "") -> StreamingHttpResponse:
+    """A streamed 207 answer; when it carried cards, the export is audited once it is sent."""
+
     def body() -> Iterator[bytes]:
         yield MULTISTATUS_OPEN.encode()
         for chunk in chunks:
             yield chunk.encode()
         yield b"</d:multistatus>\n"
+        if book is not None:
+            book.audit_export(what)
 
     return StreamingHttpResponse(body(), status=207, content_type=XML_TYPE)
 
@@ -139,6 +144,14 @@ class Book:
     user: User
     _etags: dict[int, str] | None = None
     _state: CardDavSyncState | None = None
+    request_id: str = ""
+    exported: int = 0
+
+    def audit_export(self, what: str) -> None:
+        """Record in the audit log how many cards (with personal data) this request sent."""
+        if self.exported:
+            export_audit(actor=self.user, object_type="contacts.person", label="CardDAV", fmt="carddav",
+                         rows=self.exported, query=what, complete=True, request_id=self.request_id)
 
     @property
     def etags(self) -> dict[int, str]:
@@ -264,7 +277,8 @@ def _card_value(tag: str, etag: str, card: Card | None, version: str, rendered: 
     return None
 
 
-def card_response(path: str, etag: str, card: Card | None, props: Iterable[str], version: str = "3.0") -> str:
+def card_response(path: str, etag: str, card: Card | None, props: Iterable[str], version: str = "3.0",
+                  book: Book | None = None) -> str:
     found, missing, rendered = {}, [], {}  # type: ignore[var-annotated]
     for tag in props:
         value = _card_value(tag, etag, card, version, rendered)
@@ -272,6 +286,8 @@ def card_response(path: str, etag: str, card: Card | None, props: Iterable[str],
             missing.append(tag)
         else:
             found[tag] = value
+    if book is not None and clark(C, "address-data") in found:
+        book.exported += 1
     return response_xml(path, found, missing)
 
 
@@ -342,7 +358,7 @@ def _resource_response(resource: Resource, wanted: PropRequest) -> str:
         if wanted.mode == "propname":
             return response_xml(resource.path, dict.fromkeys(CARD_PROPS, ""))
         names = wanted.names if wanted.mode == "prop" else list(ALLPROP_CARD)
-        return card_response(resource.path, card.etag, card, names, wanted.version)
+        return card_response(resource.path, card.etag, card, names, wanted.version, resource.book)
     props = _collection_props(resource)
     if wanted.mode == "propname":
         return response_xml(resource.path, dict.fromkeys(props, ""))
@@ -378,7 +394,7 @@ def propfind(request: HttpRequest, resource: Resource) -> HttpResponseBase:
         elif resource.kind == "book":
             yield from _book_members(resource.book, wanted)
 
-    return multistatus(chunks())
+    return multistatus(chunks(), resource.book, "propfind")
 
 
 def _hrefs_to_ids(user: User, hrefs: Iterable[str]) -> tuple[dict[int, str], list[str]]:
@@ -406,14 +422,14 @@ def report_multiget(root: Element, book: Book) -> HttpResponseBase:
         seen = set()
         for card in carddav_cards(book.user, ids):
             seen.add(card.person_id)
-            yield card_response(ids[card.person_id], card.etag, card, wanted.names, wanted.version)
+            yield card_response(ids[card.person_id], card.etag, card, wanted.names, wanted.version, book)
         for person_id, href in ids.items():
             if person_id not in seen:  # not (or no longer) visible to this user: like it never existed
                 yield status_xml(href, 404)
         for href in unknown:
             yield status_xml(href, 404)
 
-    return multistatus(chunks())
+    return multistatus(chunks(), book, "addressbook-multiget")
 
 
 MATCH_TYPES = {"equals", "contains", "starts-with", "ends-with"}
@@ -526,7 +542,7 @@ def report_query(root: Element, book: Book, path: str) -> HttpResponseBase:
             count += 1
             yield _resource_response(Resource("card", card_path(book.user, card.person_id), book, card), wanted)
 
-    return multistatus(chunks())
+    return multistatus(chunks(), book, "addressbook-query")
 
 
 def report_sync(root: Element, book: Book) -> HttpResponseBase:
@@ -559,14 +575,14 @@ def report_sync(root: Element, book: Book) -> HttpResponseBase:
             for card in carddav_cards(book.user, changed):
                 sent.add(card.person_id)
                 yield card_response(card_path(book.user, card.person_id), card.etag, card, wanted.names,
-                                    wanted.version)
+                                    wanted.version, book)
             # Gone between the two reads: removed now, as the next snapshot will say too.
             removed.extend(person_id for person_id in changed if person_id not in sent)
         for person_id in removed:
             yield status_xml(card_path(book.user, person_id), 404)
         yield f"<d:sync-token>{escape(new_token)}</d:sync-token>\n"
 
-    return multistatus(chunks())
+    return multistatus(chunks(), book, "sync-collection")
 
 
 def report(request: HttpRequest, resource: Resource) -> HttpResponseBase:
@@ -632,8 +648,8 @@ def _book(book: Book) -> Resource:
     return Resource("book", book_path(book.user), book)
 
 
-def resolve(kind: str, user: User, name: str) -> Resource | None:
-    book = Book(user)
+def resolve(kind: str, user: User, name: str, request_id: str = "") -> Resource | None:
+    book = Book(user, request_id=request_id)
     if kind == "root":
         return Resource("root", reverse("interop:dav_root"), book)
     if kind == "principal":
@@ -665,7 +681,7 @@ def dav(request: HttpRequest, kind: str, username: str = "", name: str = "") -> 
         if request.method in WRITE_METHODS:
             raise DavError(403, _("This address book is read-only: change people in Kunde itself."),
                            clark(D, "need-privileges"))
-        resource = resolve(kind, user, name)
+        resource = resolve(kind, user, name, getattr(request, "request_id", ""))
         if resource is None:
             raise DavError(404, _("Not found."))
         if request.method == "PROPFIND":

@@ -415,3 +415,20 @@ def test_pruning_drops_old_states_but_keeps_each_users_newest(world):
     assert prune_carddav_sync_states() == {"deleted": 1}
     assert call(client, "REPORT", BOOK.format("owner"), sync_body(old_token)).status_code == 403
     assert sync(client, world.owner, new_token)[0] == {}
+
+
+def test_cards_sent_are_audited_as_an_export_but_etag_listings_are_not(world):
+    from kunde.core.models import AuditEntry
+
+    client = dav_client(world.owner)
+    anna = make_person(world.owner, first_name="Anna", last_name="Schmidt")
+    _responses, _token = sync(client, world.owner)  # ETags only: no personal data left
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+    body = ('<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop>'
+            f"<d:getetag/><card:address-data/></d:prop><d:href>{card_href(world.owner, world.person)}</d:href>"
+            f"<d:href>{card_href(world.owner, anna)}</d:href></card:addressbook-multiget>")
+    multistatus(call(client, "REPORT", BOOK.format("owner"), body, depth="1"))
+    audit = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT)
+    assert (audit.actor_id, audit.object_type) == (world.owner.pk, "contacts.person")
+    assert audit.changes["_extra"] == {"format": "carddav", "rows": 2, "query": "addressbook-multiget",
+                                           "complete": True}
