@@ -58,7 +58,8 @@ def customer_panel_context(user: Any, customer: Any) -> dict[str, Any] | None:
     if profile is not None:
         partners = partners.exclude(pk=profile.pk)
     shares = list(selectors.customer_shares(user, customer))
-    share_form = ShareForm(partners=partners, what=_share_choices(user, customer)) if can_change else None
+    share_form = (ShareForm(partners=partners, what=_share_choices(user, customer), prefix="share")
+                  if can_change else None)
     if not shares and profile is None and not can_change:
         return None
     entries = []
@@ -72,7 +73,8 @@ def customer_panel_context(user: Any, customer: Any) -> dict[str, Any] | None:
         entries = [(entry, entry.pk in marked) for entry in recent]
     return {
         "kind": kind, "customer": customer, "can_change": can_change, "profile": profile, "shares": shares,
-        "mark_form": MarkPartnerForm() if kind == "organisation" and profile is None and can_change else None,
+        "mark_form": (MarkPartnerForm(prefix="mark")
+                      if kind == "organisation" and profile is None and can_change else None),
         "share_form": share_form if share_form is not None and partners.exists() else None,
         "entries": entries,
     }
@@ -93,7 +95,7 @@ def mark_partner(request: HttpRequest, pk: int) -> HttpResponse:
     """Flag an organisation as partner from its 360° page."""
     user = actor(request)
     organisation = organisation_get(user, pk)
-    form = MarkPartnerForm(request.POST)
+    form = MarkPartnerForm(request.POST, prefix="mark")
     if not form.is_valid():
         messages.error(request, _("Choose the partner's role."))
         return redirect(organisation)
@@ -115,7 +117,7 @@ def share_record(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     user = actor(request)
     customer = _customer(user, kind, pk, Action.VIEW)
     partners = selectors.partners_to_share_with(user)
-    form = ShareForm(request.POST, partners=partners, what=_share_choices(user, customer))
+    form = ShareForm(request.POST, partners=partners, what=_share_choices(user, customer), prefix="share")
     if not form.is_valid():
         messages.error(request, _("Choose a partner and what to share."))
         return redirect(customer)

@@ -15,7 +15,7 @@ def test_mark_as_partner_from_the_organisation_page(client, world, partners):
     client.force_login(world.owner)
     page = client.get(partners.foreign_organisation.get_absolute_url()).content.decode()
     assert "Mark as partner" in page
-    response = client.post(f"/partners/mark/{partners.foreign_organisation.pk}/", {"role": "service"})
+    response = client.post(f"/partners/mark/{partners.foreign_organisation.pk}/", {"mark-role": "service"})
     profile = PartnerProfile.objects.get(organisation=partners.foreign_organisation)
     assert response.status_code == 302 and response["Location"] == profile.get_absolute_url()
     assert "Montageservice Becker GmbH" in client.get("/partners/").content.decode()
@@ -25,9 +25,10 @@ def test_read_only_sees_the_panel_but_cannot_mark_or_share(client, world, partne
     client.force_login(world.read_only)
     page = client.get(partners.shared_organisation.get_absolute_url()).content.decode()
     assert "Montageservice Becker GmbH" in page and "Share with partner" not in page
-    assert client.post(f"/partners/mark/{partners.foreign_organisation.pk}/", {"role": "service"}).status_code == 403
+    mark = f"/partners/mark/{partners.foreign_organisation.pk}/"
+    assert client.post(mark, {"mark-role": "service"}).status_code == 403
     response = client.post(f"/partners/share/organisation/{partners.foreign_organisation.pk}/",
-                           {"partner": partners.partner.pk, "what": "customer"})
+                           {"share-partner": partners.partner.pk, "share-what": "customer"})
     assert response.status_code in (302, 403)
     assert not Share.objects.filter(organisation=partners.foreign_organisation).exists()
 
@@ -35,7 +36,8 @@ def test_read_only_sees_the_panel_but_cannot_mark_or_share(client, world, partne
 def test_other_team_gets_404(client, world, partners):
     client.force_login(world.other_team)
     assert client.get(f"/partners/{partners.partner.pk}/").status_code == 404
-    assert client.post(f"/partners/mark/{partners.foreign_organisation.pk}/", {"role": "service"}).status_code == 404
+    mark = f"/partners/mark/{partners.foreign_organisation.pk}/"
+    assert client.post(mark, {"mark-role": "service"}).status_code == 404
     share = Share.objects.get(person=partners.shared_person)
     assert client.post(f"/partners/shares/{share.pk}/revoke/").status_code == 404
     assert "Montageservice" not in client.get("/partners/").content.decode()
@@ -52,7 +54,8 @@ def test_share_a_deal_from_the_customer_panel_and_revoke(client, world, partners
     url = partners.shared_organisation.get_absolute_url()
     assert f"deal:{deal.pk}" in client.get(url).content.decode()
     response = client.post(f"/partners/share/organisation/{partners.shared_organisation.pk}/",
-                           {"partner": partners.partner.pk, "what": f"deal:{deal.pk}", "note": "Aufbau", "next": url})
+                           {"share-partner": partners.partner.pk, "share-what": f"deal:{deal.pk}",
+                            "share-note": "Aufbau", "next": url})
     assert response.status_code == 302 and response["Location"] == url
     share = Share.objects.get(deal=deal)
     assert share.note == "Aufbau" and share.shared_by == world.owner
