@@ -86,6 +86,7 @@ ORGANISATION = "contacts.organisation"
 PRODUCT = "commerce.product"
 ACTIVITY = "activities.activity"
 PERSON = "contacts.person"
+DEAL = "sales.deal"
 
 ORGANISATION_FIELDS = {
     "external_id": _("External id"),
@@ -218,13 +219,56 @@ OBJECT_TYPES = {
     ORGANISATION: _("Organisations"),
     PRODUCT: _("Products"),
     ACTIVITY: _("History entries (calls, meetings, notes, tasks)"),
+    DEAL: _("Deals"),
+}
+
+
+DEAL_FIELDS = {
+    "external_id": _("External id"),
+    "title": _("Title"),
+    "person_email": _("Person (e-mail)"),
+    "person_external_id": _("Person (external id)"),
+    "organisation": _("Organisation (name)"),
+    "organisation_external_id": _("Organisation (external id)"),
+    "amount": _("Amount"),
+    "currency": _("Currency"),
+    "stage": _("Stage"),
+    "expected_close_date": _("Expected close date"),
+    "probability": _("Probability (%)"),
+    "next_step": _("Next step"),
+    "source": _("Source"),
+    "notes": _("Notes"),
+}
+
+DEAL_ALIASES: dict[str, list[str]] = {
+    "external_id": ["external id", "id", "record id", "deal id", "deal - id", "opportunity id", "odoo id",
+                    "hubspot id", "chancen id"],
+    "title": ["deal name", "deal - title", "opportunity name", "title", "titel", "name", "opportunity", "betreff",
+              "chance", "verkaufschance"],
+    "person_email": ["email", "e-mail", "contact email", "person - email", "associated contact", "email address",
+                     "kontakt e-mail"],
+    "person_external_id": ["contact id", "person id", "person - id", "associated contact id", "kontakt id"],
+    "organisation": ["company", "company name", "account name", "organization - name", "organization", "customer",
+                     "organisation", "firma", "associated company", "kunde"],
+    "organisation_external_id": ["company id", "account id", "organization - id", "associated company id",
+                                 "firmen id"],
+    "amount": ["amount", "deal - value", "value", "betrag", "wert", "expected revenue", "volumen", "deal amount"],
+    "currency": ["currency", "deal - currency", "wahrung", "currency iso code"],
+    "stage": ["deal stage", "stage", "deal - stage", "phase", "stufe"],
+    "expected_close_date": ["close date", "expected close date", "deal - expected close date", "deadline",
+                            "expected closing", "abschlussdatum", "voraussichtlicher abschluss"],
+    "probability": ["probability", "probability (%)", "deal - probability", "wahrscheinlichkeit",
+                    "deal probability"],
+    "next_step": ["next step", "nachster schritt", "next activity"],
+    "source": ["source", "lead source", "deal - source", "quelle", "herkunft", "original source"],
+    "notes": ["notes", "description", "beschreibung", "notizen", "internal notes"],
 }
 
 
 def fields_for(object_type: str) -> Mapping[str, object]:
     """The fields a column of a file of `object_type` can be mapped to (field -> label)."""
     return {PERSON: PERSON_FIELDS, ORGANISATION: ORGANISATION_FIELDS, PRODUCT: PRODUCT_FIELDS,
-            ACTIVITY: ACTIVITY_FIELDS}[object_type]
+            ACTIVITY: ACTIVITY_FIELDS, DEAL: DEAL_FIELDS}[object_type]
 
 
 def _required(object_type: str, chosen: list[str]) -> list[str]:
@@ -239,7 +283,10 @@ def _required(object_type: str, chosen: list[str]) -> list[str]:
         return [f"map a column to the {label}" for name, label in (("sku", "SKU"), ("name", "name"),
                                                                    ("net_price", "net price"))
                 if name not in chosen]
-    problems = [] if "subject" in chosen else ["map a column to the subject"]
+    if object_type == DEAL:
+        problems = [] if "title" in chosen else ["map a column to the deal's title"]
+    else:
+        problems = [] if "subject" in chosen else ["map a column to the subject"]
     if not {"person_email", "person_external_id", "organisation", "organisation_external_id"} & set(chosen):
         problems.append("map a column to the person (e-mail or external id) or the organisation")
     return problems
@@ -253,7 +300,7 @@ def fold(header: str) -> str:
 _LOOKUPS = {
     object_type: {fold(alias): field for field, aliases in table.items() for alias in aliases}
     for object_type, table in ((PERSON, ALIASES), (ORGANISATION, ORGANISATION_ALIASES), (PRODUCT, PRODUCT_ALIASES),
-                               (ACTIVITY, ACTIVITY_ALIASES))
+                               (ACTIVITY, ACTIVITY_ALIASES), (DEAL, DEAL_ALIASES))
 }
 _LOOKUP = _LOOKUPS[PERSON]
 

@@ -38,7 +38,7 @@ from kunde.commerce.models import Product, ProductCategory
 from kunde.commerce.money import allowed_vat_rates
 from kunde.commerce.services import product_create, product_update
 from kunde.contacts.choices import Channel, CompanySize, LegalForm
-from kunde.contacts.models import CustomerGroup, EmailAddress, LifecycleStage, Organisation
+from kunde.contacts.models import CustomerGroup, EmailAddress, LifecycleStage, Organisation, Person
 from kunde.contacts.selectors import organisation_queryset, person_queryset
 from kunde.contacts.services import organisation_create, organisation_delete, organisation_update
 from kunde.contacts.validators import normalize_email, normalize_phone, normalize_vat_id
@@ -48,11 +48,13 @@ from kunde.core.exceptions import PermissionDenied
 from kunde.core.models import AuditEntry
 from kunde.core.permissions import Action, can_create, is_admin, user_can
 from kunde.dedupe.normalize import organisation_name
-from kunde.imports.mapping import ACTIVITY, ORGANISATION, PERSON, PRODUCT
+from kunde.imports.mapping import ACTIVITY, DEAL, ORGANISATION, PERSON, PRODUCT
 from kunde.imports.models import ExternalReference, ImportChange, ImportProblem, ImportRun
 from kunde.imports.reading import MAX_CELL
 from kunde.imports.rows import address_from
 from kunde.interop.vcard import country_code
+from kunde.sales.models import Deal, Stage, StageKind, StageVisit
+from kunde.sales.services import deal_create, deal_delete, deal_move, deal_update, default_pipeline
 
 TRUE_WORDS = {"1", "yes", "y", "true", "ja", "j", "wahr", "x", "active", "aktiv"}
 FALSE_WORDS = {"0", "no", "n", "false", "nein", "falsch", "inactive", "inaktiv", "archived", "archiviert"}
@@ -320,7 +322,8 @@ class RecordImporter:
         else:
             record = outcome.record
             before = self.update(record, row, outcome.changes)
-            record.refresh_from_db()
+        # Services may touch the record again after saving it (history, stage moves): stamp what is stored.
+        record.refresh_from_db()
         if row.external_id:
             reference, made = ExternalReference.objects.get_or_create(
                 object_type=self.object_type, system=self.run.system, value=row.external_id,
@@ -742,83 +745,25 @@ def _minutes(text: str) -> int | None:
     return None
 
 
-class ActivityImporter(RecordImporter):
-    """History entries (contacts, notes, tasks) on people and organisations named by reference."""
+def _clean_references(cells: dict[str, str], row: RecordRow) -> None:
+    """The person (e-mail, external id) and organisation (name, external id) a row names; at least one."""
+    if email := cells.get("person_email"):
+        try:
+            row.extra["person_email"] = normalize_email(email).lower()
+        except ValidationError:
+            row.errors.append(f"person e-mail {email!r} is not an e-mail address")
+    row.extra["person_external_id"] = cells.get("person_external_id", "")
+    row.extra["organisation"] = cells.get("organisation", "")
+    row.extra["organisation_external_id"] = cells.get("organisation_external_id", "")
+    if not any(row.extra.get(name) for name in ("person_email", "person_external_id", "organisation",
+                                                  "organisation_external_id")):
+        row.errors.append("no person or organisation")
 
-    object_type = ACTIVITY
-    model = Activity
-    label = "history entry"
 
-    def clean(self, number: int, values: dict[str, str]) -> RecordRow:
-        row = RecordRow(number=number)
-        cells = _cells(values, row)
-        if row.errors:
-            return row
-        found = row.values
-        row.external_id = cells.get("external_id", "")[:200]
-        subject = cells.get("subject", "")
-        if not subject:
-            row.errors.append("no subject")
-        found["subject"] = subject[:200]
-        kind = ""
-        if kind_text := cells.get("kind"):
-            kind = KIND_WORDS.get(kind_text.lower(), "")
-            if not kind:
-                row.errors.append(f"unknown kind {kind_text!r} (contact, note or task)")
-        if channel_text := cells.get("channel"):
-            word = channel_text.lower()
-            if word in KIND_WORDS and not kind:  # HubSpot's and Pipedrive's "type" column also says Note or Task
-                kind = KIND_WORDS[word]
-            elif word in CHANNEL_WORDS:
-                found["channel"] = CHANNEL_WORDS[word]
-            else:
-                row.errors.append(f"unknown channel {channel_text!r}")
-        kind = kind or (Kind.CONTACT if found.get("channel") else Kind.NOTE)
-        row.extra["kind"] = kind
-        if kind == Kind.CONTACT and not found.get("channel") and not channel_text:
-            row.errors.append("a contact needs a channel (phone, e-mail, meeting, …)")
-        if direction := cells.get("direction"):
-            if direction.lower() in DIRECTIONS:
-                found["direction"] = DIRECTIONS[direction.lower()]
-            else:
-                row.errors.append(f"unknown direction {direction!r}")
-        for name in ("occurred_at", "due_at"):
-            if text := cells.get(name):
-                if (moment := parse_datetime(text)) is None:
-                    row.errors.append(f"{name.replace('_', ' ')} {text!r} is not a date (use 2024-03-31 14:30 or "
-                                      "31.03.2024 14:30)")
-                else:
-                    found[name] = moment
-        if kind == Kind.TASK and "due_at" not in found:
-            if "occurred_at" in found:
-                found["due_at"] = found.pop("occurred_at")  # a task's only date is when it is due
-            elif not any("due at" in error for error in row.errors):
-                row.errors.append("a task needs a due date")
-        if kind != Kind.TASK:
-            if "occurred_at" not in found and not any("occurred at" in e for e in row.errors):
-                row.errors.append("no date")
-            elif found.get("occurred_at") and found["occurred_at"] > timezone.now() + dt.timedelta(minutes=5):
-                row.errors.append(f"date in the future ({cells['occurred_at']}) for a {kind} that already happened")
-        if duration := cells.get("duration_minutes"):
-            if (minutes := _minutes(duration)) is None:
-                row.errors.append(f"duration {duration!r} is not a number of minutes (or 1:30)")
-            else:
-                found["duration_minutes"] = minutes
-        for name, limit in (("notes", None), ("outcome", 200), ("topic", 80)):
-            if text := cells.get(name):
-                found[name] = text[:limit] if limit else text
-        if email := cells.get("person_email"):
-            try:
-                row.extra["person_email"] = normalize_email(email).lower()
-            except ValidationError:
-                row.errors.append(f"person e-mail {email!r} is not an e-mail address")
-        row.extra["person_external_id"] = cells.get("person_external_id", "")
-        row.extra["organisation"] = cells.get("organisation", "")
-        row.extra["organisation_external_id"] = cells.get("organisation_external_id", "")
-        if not any(row.extra.get(name) for name in ("person_email", "person_external_id", "organisation",
-                                                      "organisation_external_id")):
-            row.errors.append("no person or organisation")
-        return row
+class CustomerReferences(RecordImporter):
+    """Rows that name their customer: a person by e-mail or external id, an organisation by name or external id."""
+
+    customer_must_be_changeable: ClassVar[bool] = True
 
     def resolve(self, rows: list[RecordRow]) -> None:
         """Find each row's person and organisation among those the user may see; then check they may change them."""
@@ -891,9 +836,78 @@ class ActivityImporter(RecordImporter):
             extra["person"] = people.get(person_id) if person_id else None
             extra["organisation_record"] = organisations.get(organisation_id) if organisation_id else None
             # Writing history on a customer is a change of that customer (as in activity_record).
-            if not ((person_id and person_id in changeable_people) or
-                    (organisation_id and organisation_id in changeable_orgs)):
+            if self.customer_must_be_changeable and not ((person_id and person_id in changeable_people) or
+                                                         (organisation_id and organisation_id in changeable_orgs)):
                 row.errors.append("you may not record history for this customer")
+
+
+class ActivityImporter(CustomerReferences):
+    """History entries (contacts, notes, tasks) on people and organisations named by reference."""
+
+    object_type = ACTIVITY
+    model = Activity
+    label = "history entry"
+
+    def clean(self, number: int, values: dict[str, str]) -> RecordRow:
+        row = RecordRow(number=number)
+        cells = _cells(values, row)
+        if row.errors:
+            return row
+        found = row.values
+        row.external_id = cells.get("external_id", "")[:200]
+        subject = cells.get("subject", "")
+        if not subject:
+            row.errors.append("no subject")
+        found["subject"] = subject[:200]
+        kind = ""
+        if kind_text := cells.get("kind"):
+            kind = KIND_WORDS.get(kind_text.lower(), "")
+            if not kind:
+                row.errors.append(f"unknown kind {kind_text!r} (contact, note or task)")
+        if channel_text := cells.get("channel"):
+            word = channel_text.lower()
+            if word in KIND_WORDS and not kind:  # HubSpot's and Pipedrive's "type" column also says Note or Task
+                kind = KIND_WORDS[word]
+            elif word in CHANNEL_WORDS:
+                found["channel"] = CHANNEL_WORDS[word]
+            else:
+                row.errors.append(f"unknown channel {channel_text!r}")
+        kind = kind or (Kind.CONTACT if found.get("channel") else Kind.NOTE)
+        row.extra["kind"] = kind
+        if kind == Kind.CONTACT and not found.get("channel") and not channel_text:
+            row.errors.append("a contact needs a channel (phone, e-mail, meeting, …)")
+        if direction := cells.get("direction"):
+            if direction.lower() in DIRECTIONS:
+                found["direction"] = DIRECTIONS[direction.lower()]
+            else:
+                row.errors.append(f"unknown direction {direction!r}")
+        for name in ("occurred_at", "due_at"):
+            if text := cells.get(name):
+                if (moment := parse_datetime(text)) is None:
+                    row.errors.append(f"{name.replace('_', ' ')} {text!r} is not a date (use 2024-03-31 14:30 or "
+                                      "31.03.2024 14:30)")
+                else:
+                    found[name] = moment
+        if kind == Kind.TASK and "due_at" not in found:
+            if "occurred_at" in found:
+                found["due_at"] = found.pop("occurred_at")  # a task's only date is when it is due
+            elif not any("due at" in error for error in row.errors):
+                row.errors.append("a task needs a due date")
+        if kind != Kind.TASK:
+            if "occurred_at" not in found and not any("occurred at" in e for e in row.errors):
+                row.errors.append("no date")
+            elif found.get("occurred_at") and found["occurred_at"] > timezone.now() + dt.timedelta(minutes=5):
+                row.errors.append(f"date in the future ({cells['occurred_at']}) for a {kind} that already happened")
+        if duration := cells.get("duration_minutes"):
+            if (minutes := _minutes(duration)) is None:
+                row.errors.append(f"duration {duration!r} is not a number of minutes (or 1:30)")
+            else:
+                found["duration_minutes"] = minutes
+        for name, limit in (("notes", None), ("outcome", 200), ("topic", 80)):
+            if text := cells.get(name):
+                found[name] = text[:limit] if limit else text
+        _clean_references(cells, row)
+        return row
 
     def find(self, rows: list[RecordRow]) -> tuple[dict[str, Any], set[str]]:
         references = self._external_ids(rows)
@@ -925,8 +939,161 @@ class ActivityImporter(RecordImporter):
         return _("other records refer to this history entry since the import")
 
 
+# --- deals ------------------------------------------------------------------------------------
+
+
+# The timeline entries deal_create and deal_win write: what an imported deal has when nobody touched it.
+IMPORT_DEAL_HISTORY = ("sales.deal_created", "sales.deal_won", "sales.deal_stage_changed")
+
+
+class DealImporter(CustomerReferences):
+    """Deals of the default pipeline, matched by external id, on a customer named by reference.
+
+    Rows may put a deal in an open or a won stage; a lost deal needs a reason, which a file
+    does not give reliably, so lost rows fail with that reason.
+    """
+
+    object_type = DEAL
+    model = Deal
+    label = "deal"
+    customer_must_be_changeable = False  # as in deal_create: a deal needs a customer the user may see
+
+    def __init__(self, run: ImportRun, actor: User, *, dry_run: bool) -> None:
+        super().__init__(run, actor, dry_run=dry_run)
+        self.pipeline = default_pipeline()
+        self.stages = _lookup(Stage.objects.filter(pipeline=self.pipeline).order_by("position", "id"),
+                              "name_en", "name_de")
+
+    def clean(self, number: int, values: dict[str, str]) -> RecordRow:
+        row = RecordRow(number=number)
+        cells = _cells(values, row)
+        if row.errors:
+            return row
+        found = row.values
+        row.external_id = cells.get("external_id", "")[:200]
+        title = cells.get("title", "")
+        if not title:
+            row.errors.append("no title")
+        found["title"] = title[:200]
+        if amount_text := cells.get("amount"):
+            amount = parse_decimal(amount_text)
+            if amount is None:
+                row.errors.append(f"amount {amount_text!r} is not a number")
+            elif amount < 0:
+                row.errors.append(f"negative amount {amount_text!r}")
+            else:
+                found["amount"] = amount.quantize(Decimal("0.01"))
+        if currency := cells.get("currency"):
+            if re.fullmatch(r"[A-Za-z]{3}", currency):
+                found["currency"] = currency.upper()
+            else:
+                row.errors.append(f"unknown currency {currency!r} (use a code such as EUR)")
+        if close := cells.get("expected_close_date"):
+            moment = parse_datetime(close)
+            day = parse_date(close) or (moment.date() if moment is not None else None)
+            if day is None:
+                row.errors.append(f"expected close date {close!r} is not a date")
+            else:
+                found["expected_close_date"] = day
+        if probability := cells.get("probability"):
+            number_ = parse_decimal(probability)
+            if number_ is None or not 0 <= number_ <= 100:
+                row.errors.append(f"probability {probability!r} is not between 0 and 100")
+            else:
+                found["probability"] = int(number_)
+        for name, limit in (("next_step", 300), ("source", 0), ("notes", 0)):
+            if text := cells.get(name):
+                found[name] = text[:limit] if limit else text
+        if stage_name := cells.get("stage"):
+            stage = self.stages.get(stage_name.lower())
+            if stage is None:
+                row.errors.append(f"unknown stage {stage_name!r} of the pipeline {self.pipeline}")
+            elif stage.kind == StageKind.LOST:
+                row.errors.append(f"stage {stage_name!r} is lost: a lost deal needs a reason; import it open and "
+                                  "close it in the app")
+            else:
+                row.extra["stage"] = stage
+        _clean_references(cells, row)
+        return row
+
+    def find(self, rows: list[RecordRow]) -> tuple[dict[str, Any], set[str]]:
+        references = self._external_ids(rows)
+        records = Deal.objects.for_user(self.actor, Action.CHANGE).select_related("stage").in_bulk(
+            set(references.values()))
+        found = {f"x:{value}": records[pk] for value, pk in references.items() if pk in records}
+        return found, self._taken(references, set(records))
+
+    def diff(self, record: Any, row: RecordRow) -> dict[str, Any]:
+        changes = super().diff(record, row)
+        for name, key in (("person", "person"), ("organisation", "organisation_record")):
+            if row.extra.get(key) is not None and getattr(record, f"{name}_id") != row.extra[key].pk:
+                changes[name] = row.extra[key]
+        if (stage := row.extra.get("stage")) is not None and stage.pk != record.stage_id:
+            changes["stage"] = stage
+        return changes
+
+    def create(self, row: RecordRow) -> Any:
+        stage = row.extra.get("stage")
+        deal = deal_create(actor=self.actor, person=row.extra["person"], organisation=row.extra["organisation_record"],
+                           pipeline=self.pipeline, stage=stage if stage is not None and stage.kind == StageKind.OPEN
+                           else None, **row.values)
+        if stage is not None and stage.kind == StageKind.WON:
+            deal = deal_move(actor=self.actor, deal=deal, stage=stage)
+        return deal
+
+    def update(self, record: Any, row: RecordRow, changes: dict[str, Any]) -> dict[str, Any]:
+        fields = {name: value for name, value in changes.items() if name != "stage"}
+        before: dict[str, Any] = {"fields": {
+            name: getattr(record, f"{name}_id") if name in {"person", "organisation"} else _json(getattr(record, name))
+            for name in fields}}
+        if fields:
+            record = deal_update(actor=self.actor, deal=record, changes=fields, expected_version=None)
+        if "stage" in changes:
+            before["stage"] = record.stage_id
+            deal_move(actor=self.actor, deal=record, stage=changes["stage"])
+        return before
+
+    def revert(self, record: Any, before: dict[str, Any]) -> None:
+        fields = dict(before.get("fields", {}))
+        for name, model in (("person", Person), ("organisation", Organisation)):
+            if name in fields:
+                fields[name] = model.all_objects.filter(pk=fields[name]).first() if fields[name] else None
+        if "amount" in fields:
+            fields["amount"] = Decimal(fields["amount"])
+        if fields.get("expected_close_date"):
+            fields["expected_close_date"] = dt.date.fromisoformat(fields["expected_close_date"])
+        if fields:
+            record = deal_update(actor=self.actor, deal=record, changes=fields, expected_version=None)
+        if "stage" in before:
+            deal_move(actor=self.actor, deal=record, stage=Stage.objects.get(pk=before["stage"]))
+
+    def remove(self, record: Any) -> str | None:
+        """A deal nobody worked on since goes away with the timeline entries its import wrote; else soft-deleted."""
+        from django.contrib.contenttypes.models import ContentType
+
+        entries = Activity.objects.filter(related_type=ContentType.objects.get_for_model(Deal),
+                                          related_id=str(record.pk))
+        if not entries.exclude(kind__in=IMPORT_DEAL_HISTORY).exists():
+            with transaction.atomic():
+                for entry in entries:
+                    audit_record(actor=self.actor, action=AuditEntry.Action.DELETE, instance=entry,
+                                 before=snapshot(entry), extra={"import_undone": self.run.pk})
+                entries.delete()
+                StageVisit.objects.filter(deal=record).delete()
+                if self._delete(record):
+                    return None
+                transaction.set_rollback(True)
+        if not user_can(self.actor, Action.DELETE, record):
+            return _("has history or other records since the import; only a user who may delete deals can "
+                     "remove it")
+        ExternalReference.objects.filter(object_type=self.object_type, object_id=record.pk).delete()
+        deal_delete(actor=self.actor, deal=record)  # soft delete: the timeline's entries still lead somewhere
+        return None
+
+
 IMPORTERS: dict[str, type[RecordImporter]] = {
     ORGANISATION: OrganisationImporter,
     PRODUCT: ProductImporter,
     ACTIVITY: ActivityImporter,
+    DEAL: DealImporter,
 }

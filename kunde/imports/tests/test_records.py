@@ -418,3 +418,70 @@ def test_import_announces_created_organisations_and_history(world, tmp_path, dja
     assert seen.count("contacts.organisation_created") == 1
     assert seen.count("activities.activity_recorded") == 3
     assert seen.count("imports.run_finished") == 2
+
+
+# --- deals -----------------------------------------------------------------------------------------
+
+DEALS = (
+    "Deal - ID;Deal - Title;Deal - Value;Deal - Currency;Deal - Stage;Deal - Expected close date;Person - Email;"
+    "Organization - Name\n"
+    "D-1;Glasfassade Nord;12.500,00;EUR;Angebot;2027-03-31;j.mueller@gunther-glas.de;\n"
+    "D-2;Wartungsvertrag;4.800;EUR;Won;;;Gunther Glas\n"
+    "D-3;Verloren;100;EUR;Lost;;;Gunther Glas\n"
+    "D-4;Negativ;-100;EUR;Angebot;;;Gunther Glas\n"
+    "D-5;Niemand;100;EUR;Angebot;;fremd@example.de;\n"
+    "D-6;Phantasie;100;EUR;Traumphase;;;Gunther Glas\n"
+)
+
+
+def test_deals_import_with_stages_and_references_and_reimport_changes_nothing(world, tmp_path):
+    from kunde.sales.models import Deal
+
+    assert list(suggest_mapping(DEALS.splitlines()[0].split(";"), "sales.deal").values()) == [
+        "external_id", "title", "amount", "currency", "stage", "expected_close_date", "person_email",
+        "organisation"]  # Pipedrive's deal export
+    run = run_file(world.owner, tmp_path, DEALS, "sales.deal")
+    assert run.counts == {"created": 2, "failed": 4}
+    rows = report(run)
+    assert rows[3][0] == "failed" and "a lost deal needs a reason" in rows[3][1]
+    assert rows[4] == ("failed", "negative amount '-100'")
+    assert rows[5] == ("failed", "no person with e-mail fremd@example.de you may see")
+    assert rows[6][0] == "failed" and "unknown stage 'Traumphase'" in rows[6][1]
+    facade = Deal.objects.get(title="Glasfassade Nord")
+    assert (facade.amount, facade.stage.name_en, facade.person, facade.status) == (
+        Decimal("12500.00"), "Proposal", world.person, "open")
+    assert Deal.objects.get(title="Wartungsvertrag").status == "won"
+    assert Activity.objects.filter(kind="sales.deal_created", person=world.person).exists()  # on the timeline
+    versions = dict(Deal.objects.values_list("pk", "version"))
+    assert run_file(world.owner, tmp_path, DEALS, "sales.deal", name="again.csv").counts == {
+        "unchanged": 2, "failed": 4}
+    assert dict(Deal.objects.values_list("pk", "version")) == versions
+    corrected = DEALS.replace("12.500,00;EUR;Angebot", "13.000,00;EUR;Verhandlung")
+    run = run_file(world.owner, tmp_path, corrected, "sales.deal", name="corrected.csv")
+    assert run.counts == {"updated": 1, "unchanged": 1, "failed": 4}
+    facade.refresh_from_db()
+    assert (facade.amount, facade.stage.name_en) == (Decimal("13000.00"), "Negotiation")
+    import_undo(actor=world.owner, run=run)
+    facade.refresh_from_db()
+    assert (facade.amount, facade.stage.name_en) == (Decimal("12500.00"), "Proposal")
+
+
+def test_undo_of_a_deal_import_removes_the_deals_and_their_timeline_entries(world, tmp_path):
+    from kunde.sales.models import Deal
+
+    run = run_file(world.owner, tmp_path, DEALS, "sales.deal")
+    assert Activity.objects.filter(kind__startswith="sales.deal_").exists()
+    import_undo(actor=world.owner, run=run)
+    assert not Deal.all_objects.exists()
+    assert not Activity.objects.filter(kind__startswith="sales.deal_").exists()
+
+
+def test_deals_of_another_team_are_never_matched(world, tmp_path):
+    from kunde.sales.models import Deal
+
+    run_file(world.owner, tmp_path, DEALS, "sales.deal")
+    make_organisation(world.other_team, name="Süd GmbH")
+    run = run_file(world.other_team, tmp_path, "ID,Title,Company\nD-1,Übernahme,Süd GmbH\n", "sales.deal",
+                   name="taken.csv")
+    assert run.counts == {"failed": 1}
+    assert Deal.objects.get(title="Glasfassade Nord").version == 1

@@ -1,4 +1,4 @@
-"""`kunde import people|organisations|products|activities FILE`: import from CSV or XLSX, with dry run, resume, undo."""
+"""`kunde import people|organisations|products|activities|deals FILE`: import CSV/XLSX (dry run, resume, undo)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from kunde.accounts.models import User
 from kunde.core.exceptions import PermissionDenied
-from kunde.imports.mapping import ACTIVITY, ORGANISATION, PERSON, PRODUCT, fields_for
+from kunde.imports.mapping import ACTIVITY, DEAL, ORGANISATION, PERSON, PRODUCT, fields_for
 from kunde.imports.models import ImportRun
 from kunde.imports.reading import open_table
 from kunde.imports.services import (
@@ -22,12 +22,12 @@ from kunde.imports.services import (
     report_path,
 )
 
-KINDS = {"people": PERSON, "organisations": ORGANISATION, "products": PRODUCT, "activities": ACTIVITY}
+KINDS = {"people": PERSON, "organisations": ORGANISATION, "products": PRODUCT, "activities": ACTIVITY, "deals": DEAL}
 
 
 class Command(BaseCommand):
-    help = "Import people, organisations, products or history entries from a CSV or XLSX file (dry run, resume " \
-           "after a crash, undo)."
+    help = "Import people, organisations, products, history entries or deals from a CSV or XLSX file (dry run, " \
+           "resume after a crash, undo)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=list(KINDS), help="What the file holds (activities: history entries).")
