@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kunde.accounts.models import User
 from kunde.commerce.models import Product
+from kunde.contacts.forms import LimitedChoiceMixin
 from kunde.contacts.models import Organisation, Person
 from kunde.core.views.ui import KundeForm
 from kunde.ideas.models import Idea
@@ -72,12 +73,23 @@ class LinkForm(KundeForm):
         self.fields["organisation"].queryset = Organisation.objects.for_user(user)  # type: ignore[attr-defined]
 
 
+class IdeaChoiceField(LimitedChoiceMixin, forms.ModelChoiceField):
+    """Pick an idea: any open one validates, the options show only the most voted (a select of 10k ideas
+    would not load)."""
+
+
+MERGE_OPTIONS = 100
+
+
 class MergeForm(KundeForm):
     """Pick the idea this one duplicates."""
 
-    survivor = forms.ModelChoiceField(label=_("Merge into"), queryset=Idea.objects.filter(merged_into__isnull=True))
+    survivor = IdeaChoiceField(label=_("Merge into"), queryset=Idea.objects.none())
 
     def __init__(self, *args: Any, idea: Idea, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["survivor"].queryset = Idea.objects.filter(  # type: ignore[attr-defined]
-            merged_into__isnull=True).exclude(pk=idea.pk).order_by("-vote_count", "-id")
+        candidates = Idea.objects.filter(merged_into__isnull=True).exclude(pk=idea.pk).order_by("-vote_count", "-id")
+        field: Any = self.fields["survivor"]
+        field.queryset = candidates
+        related = candidates.filter(product_id=idea.product_id) if idea.product_id else candidates.none()
+        field.offer([*related[:MERGE_OPTIONS // 2], *candidates[:MERGE_OPTIONS]])

@@ -65,8 +65,10 @@ class Idea(TimeStampedModel, VersionedModel):
                                    on_delete=models.SET_NULL, related_name="+")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")
+    # No plain index: "merged_into IS NULL" matches nearly every row, and SQLite would pick that index
+    # over the portal's sorted ones; the partial index below serves "the duplicates of an idea".
     merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="duplicates")
+                                    on_delete=models.SET_NULL, related_name="duplicates", db_index=False)
     # Denormalised so that the portal list sorts by votes without a COUNT per row; only the
     # vote services change it, in the same transaction as the vote rows.
     vote_count = models.PositiveIntegerField(_("votes"), default=0, editable=False)
@@ -83,6 +85,12 @@ class Idea(TimeStampedModel, VersionedModel):
             models.Index(fields=["-vote_count", "-id"], name="idea_votes"),
             models.Index(fields=["status", "-created_at"], name="idea_status"),
             models.Index(fields=["submitted_by", "created_at"], name="idea_submitter"),
+            # The portal's two sorts over what every customer may see, walked in order up to the page size.
+            models.Index(fields=["-vote_count", "-id"], name="idea_public_votes",
+                         condition=models.Q(is_public=True, merged_into__isnull=True)),
+            models.Index(fields=["-created_at", "-id"], name="idea_public_newest",
+                         condition=models.Q(is_public=True, merged_into__isnull=True)),
+            models.Index(fields=["merged_into"], name="idea_duplicates", condition=models.Q(merged_into__isnull=False)),
         ]
 
     def __str__(self) -> str:

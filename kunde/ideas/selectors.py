@@ -17,6 +17,7 @@ from kunde.ideas.models import Idea, IdeaLink, Vote
 
 PORTAL_SORTS = {"votes": ("-vote_count", "-id"), "newest": ("-created_at", "-id")}
 PANEL_LIMIT = 10
+PORTAL_LIMIT = 100
 
 
 # --- staff -----------------------------------------------------------------------------
@@ -34,10 +35,14 @@ def idea_list(user: Any, params: Mapping[str, Any]) -> QuerySet[Idea]:
 def idea_page(user: Any, params: Mapping[str, Any]) -> tuple[Page, IdeaFilter]:
     """One keyset page of the idea list, with the number of linked customers per idea."""
     filterset = IdeaFilter(params, queryset=idea_queryset(user))
-    queryset = (filterset.filtered().select_related("product", "owner", "submitted_by")
-                .annotate(linked_count=Count("links", distinct=True)))
+    queryset = filterset.filtered().select_related("product", "owner", "submitted_by")
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
                        size=page_size(params.get("page_size")))
+    # Counted for the page's rows only: an annotation would group every idea before the page is cut.
+    counts = dict(IdeaLink.objects.filter(idea_id__in=[idea.pk for idea in page.items]).values("idea_id")
+                  .annotate(n=Count("id")).values_list("idea_id", "n"))
+    for idea in page.items:
+        idea.linked_count = counts.get(idea.pk, 0)
     return page, filterset
 
 
@@ -98,15 +103,24 @@ def portal_ideas(person: Person) -> QuerySet[Idea]:
     return Idea.objects.filter(Q(is_public=True, merged_into__isnull=True) | Q(submitted_by=person))
 
 
-def portal_idea_list(person: Person, *, sort: str = "votes", product: Any = None, status: str = "") -> list[Idea]:
+def portal_idea_list(person: Person, *, sort: str = "votes", product: Any = None, status: str = "",
+                     limit: int = PORTAL_LIMIT) -> list[Idea]:
     """The portal list, sorted by votes or newest, filtered by product and status; each idea knows
     whether `person` voted for it."""
-    queryset = portal_ideas(person).select_related("product")
+    ordering = PORTAL_SORTS.get(sort, PORTAL_SORTS["votes"])
+    filters: dict[str, Any] = {}
     if product:
-        queryset = queryset.filter(product_id=product)
+        filters["product_id"] = product
     if status:
-        queryset = queryset.filter(status=status)
-    ideas = list(queryset.order_by(*PORTAL_SORTS.get(sort, PORTAL_SORTS["votes"]))[:200])
+        filters["status"] = status
+    # Two reads instead of one OR: the public ideas walk the (-vote_count, -id) or (-created_at, -id)
+    # index and stop at `limit`; a person's own submissions are few.
+    public = Idea.objects.filter(is_public=True, merged_into__isnull=True, **filters).order_by(*ordering)
+    own = Idea.objects.filter(submitted_by=person, **filters).exclude(is_public=True, merged_into__isnull=True)
+    rows = {idea.pk: idea for idea in [*public.select_related("product")[:limit],
+                                       *own.select_related("product").order_by(*ordering)[:limit]]}
+    key = ordering[0].lstrip("-")
+    ideas = sorted(rows.values(), key=lambda idea: (getattr(idea, key), idea.pk), reverse=True)[:limit]
     voted = set(Vote.objects.filter(person=person, idea__in=ideas).values_list("idea_id", flat=True))
     for idea in ideas:
         idea.has_voted = idea.pk in voted  # type: ignore[attr-defined]

@@ -242,7 +242,7 @@ def _notify_voters(idea: Idea) -> int:
         address = next(iter(person.emails.all()), None)
         if address is None:
             continue
-        language = (getattr(person, "language", "") or "de")[:2]
+        language = (person.preferred_language or "de")[:2]
         with override(language if language in ("de", "en") else "de"):
             subject = _("Your idea “%(title)s” is now: %(status)s") % {
                 "title": idea.title, "status": idea.get_status_display()}
