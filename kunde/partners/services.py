@@ -318,8 +318,33 @@ def lead_handover(*, actor: User | None, lead: Lead, partner: PartnerProfile, no
     _lead_history(actor=actor, lead=lead, partner=partner, kind=HistoryKind.LEAD_HANDED_OVER, notes=handover.note,
                   subject=_("Lead %(lead)s offered to partner %(partner)s") % {"lead": lead, "partner": partner},
                   data={"partner_id": partner.pk, "handover_id": handover.pk})
+    _notify_offer(handover)
     emit_on_commit(PartnerEvent.LEAD_HANDED_OVER, id=handover.pk, lead_id=lead.pk, partner_id=partner.pk)
     return handover
+
+
+def _notify_offer(handover: LeadHandover) -> None:
+    """Mail each portal user of the partner that a lead waits for their answer.
+
+    The mail names no lead data, only the portal page: what the lead is about is read
+    after signing in, so a forwarded or intercepted mail reveals nothing about the customer.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from kunde.mail.services import outbox_enqueue
+
+    url = f"{settings.KUNDE_BASE_URL}{reverse('partners:portal_lead', args=[handover.lead_id])}"
+    for access in handover.partner.users.active().select_related("person"):
+        address = access.person.emails.order_by("-is_primary", "id").first()
+        if address is None:
+            continue
+        outbox_enqueue(
+            to=address.email, subject=_("A lead is waiting for your answer"),
+            text=_("A lead has been offered to you in the partner portal. Please accept or decline it there:"
+                   "\n\n%(url)s") % {"url": url},
+            dedupe_key=f"partners.offer.{handover.pk}.{access.pk}", purpose="partners.offer", person=access.person,
+            related=handover)
 
 
 def _decide(handover: LeadHandover, by: PartnerUser) -> LeadHandover:

@@ -183,3 +183,16 @@ def test_serviced_by_partner_is_a_technical_binding_cause(world, partners):
     partner_update(actor=world.owner, partner=partners.partner, changes={"role": "installation", "is_active": False},
                    expected_version=None)
     assert not serviced_people().exists()
+
+
+def test_an_offer_is_mailed_to_the_partner_users_without_lead_data(world, partners):
+    from kunde.mail.models import OutboundMessage
+
+    handover = lead_handover(actor=world.owner, lead=partners.lead, partner=partners.partner)
+    mail = OutboundMessage.objects.get(purpose="partners.offer")
+    assert mail.to == ["stefan@becker-montage.example"]
+    assert f"/partner/leads/{partners.lead.pk}/" in mail.text
+    assert "Karin Vogt" not in mail.text and "vogt" not in mail.text.lower().replace("/partner/", "")
+    handover_withdraw(actor=world.owner, handover=handover)
+    lead_handover(actor=world.owner, lead=partners.lead, partner=partners.partner)  # offered again: a new mail
+    assert OutboundMessage.objects.filter(purpose="partners.offer").count() == 2
