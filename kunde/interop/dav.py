@@ -311,7 +311,10 @@ def card_response(path: str, etag: str, card: Card | None, props: Iterable[str],
 
 def parse_body(request: HttpRequest) -> Element | None:
     """The request's XML document, or None for an empty body; DTDs and entities are refused."""
-    if int(request.headers.get("Content-Length") or 0) > MAX_BODY:
+    length = request.headers.get("Content-Length") or "0"
+    if not length.isdigit():
+        raise DavError(400, _("The Content-Length header must be a number."))
+    if int(length) > MAX_BODY:
         raise DavError(413, _("The request body is too large."))
     body = request.body
     if not body.strip():
@@ -414,7 +417,7 @@ def propfind(request: HttpRequest, resource: Resource) -> HttpResponseBase:
 
 def _hrefs_to_ids(user: User, hrefs: Iterable[str]) -> tuple[dict[int, str], list[str]]:
     """Map requested hrefs to person ids; hrefs that name no card of this book are returned apart."""
-    book = book_path(user)
+    book = unquote(book_path(user))  # compared with the unquoted request path
     ids, unknown = {}, []
     for href in hrefs:
         path = unquote(urlsplit(href.strip()).path)

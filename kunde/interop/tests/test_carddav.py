@@ -432,3 +432,21 @@ def test_cards_sent_are_audited_as_an_export_but_etag_listings_are_not(world):
     assert (audit.actor_id, audit.object_type) == (world.owner.pk, "contacts.person")
     assert audit.changes["_extra"] == {"format": "carddav", "rows": 2, "query": "addressbook-multiget",
                                            "complete": True}
+
+
+def test_a_username_with_special_characters_works_in_every_url(world):
+    from kunde.accounts.models import Role
+    from kunde.core.testing.factories import make_user
+
+    user = make_user(Role.MEMBER, team=world.team_b, username="eva.öz@firma.de")
+    person = make_person(user, first_name="Ida", last_name="Ärger")
+    client = dav_client(user)
+    book = "/dav/addressbooks/eva.%C3%B6z@firma.de/contacts/"
+    responses, _token = sync(client, user)
+    (href,) = responses
+    assert href.startswith(book)
+    body = ('<card:addressbook-multiget xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:prop>'
+            f"<card:address-data/></d:prop><d:href>{href}</d:href></card:addressbook-multiget>")
+    answer = multistatus(call(client, "REPORT", book, body, depth="1"))
+    assert vobject.readOne(found(answer[href])[f"{C}address-data"].text).fn.value == "Ida Ärger"
+    assert client.get(href).status_code == 200 and person.pk
