@@ -163,14 +163,15 @@ def accrue(programme: Programme, *, order_ids: Sequence[int] | None = None,
                 f"FROM ({credits}) c JOIN {ACCOUNT} a ON a.programme_id = {int(programme.pk)} AND {join} "
                 "JOIN loyalty_earningrule r ON r.id = c.rule_id "
                 f"WHERE c.points > 0 AND NOT EXISTS (SELECT 1 FROM {ENTRY} e WHERE e.order_id = c.order_id "
-                "AND e.rule_id = c.rule_id AND e.kind IN ('earned', 'bonus')) "
-                "ORDER BY a.id, c.ordered_on, c.order_id, c.rule_id",
+                "AND e.rule_id = c.rule_id AND e.kind IN ('earned', 'bonus'))",
                 [now, *params])
+        # Relative, from this run's entries only (id above the mark, this run's timestamp): a redemption
+        # committed meanwhile keeps its effect. UPDATE … FROM: SQLite 3.33+, PostgreSQL.
         cursor.execute(
-            f"UPDATE {ACCOUNT} SET balance = balance + (SELECT SUM(e.points) FROM {ENTRY} e "  # noqa: S608
-            f"WHERE e.account_id = {ACCOUNT}.id AND e.id > %s AND e.created_at = %s), updated_at = %s "
-            f"WHERE id IN (SELECT account_id FROM {ENTRY} WHERE id > %s AND created_at = %s)",
-            [before, now, now, before, now])
+            f"UPDATE {ACCOUNT} SET balance = {ACCOUNT}.balance + d.points, updated_at = %s "  # noqa: S608
+            f"FROM (SELECT account_id, SUM(points) AS points FROM {ENTRY} WHERE id > %s AND created_at = %s "
+            f"GROUP BY account_id) d WHERE {ACCOUNT}.id = d.account_id",
+            [now, before, now])
         cursor.execute(
             f"SELECT COUNT(*), COALESCE(SUM(points), 0) FROM {ENTRY} WHERE id > %s AND created_at = %s",  # noqa: S608
             [before, now])

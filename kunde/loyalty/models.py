@@ -181,7 +181,9 @@ class LedgerEntry(models.Model):
         EXPIRED = "expired", _("Expired")
         ADJUSTED = "adjusted", _("Adjusted")
 
-    account = models.ForeignKey(LoyaltyAccount, on_delete=models.CASCADE, related_name="entries")
+    # Few indexes on purpose: the backfill inserts a million entries, and each index costs it time.
+    # The account is reached by `loyalty_entry_recent`; rules and actors are never looked up by entry.
+    account = models.ForeignKey(LoyaltyAccount, on_delete=models.CASCADE, related_name="entries", db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     points = models.IntegerField(_("points"))
     balance_after = models.IntegerField(_("balance after"))
@@ -191,11 +193,13 @@ class LedgerEntry(models.Model):
     # Accruals (and their reversal) name the order and the rule; a redemption its quote or order.
     order = models.ForeignKey("commerce.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     quote = models.ForeignKey("commerce.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             db_index=False)
     amount_eur = models.DecimalField(_("discount (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
     # Credits that expire carry their date; a reversal carries the date of what it reverses (see expiry).
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
-    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              db_index=False)
 
     objects = LedgerEntryQuerySet.as_manager()
     scope_paths = ("account__person__", "account__organisation__")
@@ -214,7 +218,6 @@ class LedgerEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "-id"], name="loyalty_entry_recent"),
-            models.Index(fields=["account", "expires_on"], name="loyalty_entry_expiry"),
         ]
 
     def __str__(self) -> str:
