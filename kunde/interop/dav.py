@@ -563,6 +563,16 @@ def report_query(root: Element, book: Book, path: str) -> HttpResponseBase:
     return multistatus(chunks(), book, "addressbook-query")
 
 
+def _sync_limit(root: Element) -> int | None:
+    node = root.find(f"{clark(D, 'limit')}/{clark(D, 'nresults')}")
+    if node is None:
+        return None
+    text = (node.text or "").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise DavError(400, _("nresults must be a positive number."))
+    return int(text)
+
+
 def report_sync(root: Element, book: Book) -> HttpResponseBase:
     token = (root.findtext(clark(D, "sync-token")) or "").strip()
     level = (root.findtext(clark(D, "sync-level")) or "1").strip()
@@ -579,9 +589,20 @@ def report_sync(root: Element, book: Book) -> HttpResponseBase:
                            clark(D, "valid-sync-token"))
         previous = sync_state_snapshot(state)
     current = book.etags
-    new_token = sync_state_token(book.state)
     changed = [person_id for person_id, etag in current.items() if previous.get(person_id) != etag]
     removed = [person_id for person_id in previous if person_id not in current]
+    limit = _sync_limit(root)
+    truncated = limit is not None and len(changed) + len(removed) > limit
+    if limit is not None and truncated:
+        # RFC 6578 3.6: send the first `limit` differences and a token for exactly that much
+        # progress (the old snapshot with them applied); the client asks again with it.
+        changed, removed = changed[:limit], removed[:max(0, limit - len(changed))]
+        partial = dict(previous) | {person_id: current[person_id] for person_id in changed}
+        for person_id in removed:
+            del partial[person_id]
+        new_token = sync_state_token(carddav_sync_state_issue(user=book.user, etags=partial))
+    else:
+        new_token = sync_state_token(book.state)
 
     def chunks() -> Iterator[str]:
         if set(wanted.names) <= LIGHT_CARD_PROPS:
@@ -598,6 +619,8 @@ def report_sync(root: Element, book: Book) -> HttpResponseBase:
             removed.extend(person_id for person_id in changed if person_id not in sent)
         for person_id in removed:
             yield status_xml(card_path(book.user, person_id), 404)
+        if truncated:
+            yield status_xml(book_path(book.user), 507)
         yield f"<d:sync-token>{escape(new_token)}</d:sync-token>\n"
 
     return multistatus(chunks(), book, "sync-collection")

@@ -450,3 +450,23 @@ def test_a_username_with_special_characters_works_in_every_url(world):
     answer = multistatus(call(client, "REPORT", book, body, depth="1"))
     assert vobject.readOne(found(answer[href])[f"{C}address-data"].text).fn.value == "Ida Ärger"
     assert client.get(href).status_code == 200 and person.pk
+
+
+def test_sync_collection_with_a_limit_hands_out_the_changes_in_pages(world):
+    client = dav_client(world.owner)
+    make_person(world.owner, last_name="Zwei")
+    make_person(world.owner, last_name="Drei")
+
+    def page(token: str) -> tuple[set[str], bool, str]:
+        body = sync_body(token).replace("</d:sync-collection>",
+                                        "<d:limit><d:nresults>2</d:nresults></d:limit></d:sync-collection>")
+        root = fromstring(content(call(client, "REPORT", BOOK.format("owner"), body)))
+        statuses = {node.findtext(f"{D}href"): node.findtext(f"{D}status") for node in root.findall(f"{D}response")}
+        truncated = statuses.pop(BOOK.format("owner"), None) == "HTTP/1.1 507 Insufficient Storage"
+        return set(statuses), truncated, root.findtext(f"{D}sync-token")
+
+    first, truncated, token = page("")
+    assert len(first) == 2 and truncated
+    second, truncated, token = page(token)
+    assert len(second) == 1 and not truncated and not first & second
+    assert page(token)[:2] == (set(), False)
