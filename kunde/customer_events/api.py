@@ -139,9 +139,10 @@ class InviteIn(InputSchema):
 
 
 class InviteOut(Schema):
-    invited: list[int] = Field(description="Person ids invited now.")
-    already_invited: list[int]
-    without_consent: list[int] = Field(description="Skipped: no valid e-mail consent for “events”, or suppressed.")
+    queued: bool = Field(False, description="True: a big segment, invited in the background.")
+    invited: list[int] = Field([], description="Person ids invited now.")
+    already_invited: list[int] = []
+    without_consent: list[int] = Field([], description="Skipped: no valid e-mail consent for “events”, or suppressed.")
 
 
 class OrdersOut(Schema):
@@ -304,15 +305,21 @@ def cancel_event(request: HttpRequest, event_id: int) -> Event:
     return services.event_cancel(actor=user, event=selectors.event_get(user, event_id))
 
 
-@events_router.post("/{int:event_id}/invitations", response={200: InviteOut, **WRITE_ERRORS})
+@events_router.post("/{int:event_id}/invitations", response={200: InviteOut, 202: InviteOut, **WRITE_ERRORS})
 @idempotent
-def invite(request: HttpRequest, event_id: int, payload: InviteIn) -> dict[str, Any]:
-    """Invite a segment's people with valid e-mail consent for events; a retry invites nobody twice."""
+def invite(request: HttpRequest, event_id: int, payload: InviteIn) -> Status:
+    """Invite a segment's people with valid e-mail consent for events; a retry invites nobody twice.
+
+    Up to 200 people are invited at once (200, with the lists); a bigger segment is invited
+    in the background (202, `queued`: true, empty lists).
+    """
     user = actor(request)
-    result = services.invite_segment(actor=user, event=selectors.event_get(user, event_id),
-                                     segment_id=payload.segment_id)
-    return {"invited": result.invited, "already_invited": result.already_invited,
-            "without_consent": result.without_consent}
+    result = services.invite_segment_or_queue(actor=user, event=selectors.event_get(user, event_id),
+                                              segment_id=payload.segment_id)
+    if result is None:
+        return Status(202, {"queued": True})
+    return Status(200, {"invited": result.invited, "already_invited": result.already_invited,
+                        "without_consent": result.without_consent})
 
 
 @events_router.get("/{int:event_id}/registrations", response={200: list[RegistrationOut], **READ_ERRORS})

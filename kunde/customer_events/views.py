@@ -118,10 +118,13 @@ def event_invite_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose a segment."))
         return redirect(event)
     try:
-        result = services.invite_segment(actor=user, event=event, segment_id=form.cleaned_data["segment"])
+        result = services.invite_segment_or_queue(actor=user, event=event, segment_id=form.cleaned_data["segment"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
+        if result is None:
+            messages.success(request, _("The segment is large: the invitations are being sent in the background."))
+            return redirect(event)
         messages.success(request, _("%(invited)s invited; %(already)s already invited; %(skipped)s without consent "
                                     "for event invitations were skipped.") % {
             "invited": len(result.invited), "already": len(result.already_invited),

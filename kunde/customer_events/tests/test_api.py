@@ -124,3 +124,16 @@ def test_a_stale_version_conflicts(world, webinar):
     answer = api.patch(f"/events/{webinar.pk}", {"title": "Neu"}, headers={"If-Match": 'W/"99"'})
     assert answer.status_code == 412
     assert Event.objects.get(pk=webinar.pk).title == "Marktausblick Q1"
+
+
+def test_a_big_segment_is_invited_in_the_background(world, webinar, segment, monkeypatch):
+    """Above the inline limit the API answers 202 and the task (run at once by the test backend) invites."""
+    from kunde.customer_events import services
+    from kunde.customer_events.models import Invitation
+
+    monkeypatch.setattr(services, "INVITE_INLINE_LIMIT", 1)
+    people = [consenting_person(world.owner, f"Kunde{i}") for i in range(3)]
+    answer = ApiClient(world.owner).post(f"/events/{webinar.pk}/invitations", {"segment_id": segment.pk})
+    assert answer.status_code == 202 and answer.json()["queued"] is True
+    assert sorted(Invitation.objects.filter(sent_at__isnull=False).values_list("person_id", flat=True)) == sorted(
+        p.pk for p in people)
