@@ -58,7 +58,13 @@ class ContractForm(KundeModelForm):
             self.fields["auto_renew"] = forms.NullBooleanField(
                 label=_("Renews automatically"), required=False, widget=forms.Select(choices=[
                     ("unknown", _("As the plan says")), ("true", _("Yes")), ("false", _("No"))]))
-            self.fields["notice_unit"].choices = [("", _("As the plan says")), *self.fields["notice_unit"].choices[1:]]  # type: ignore[attr-defined]
+            # The model's defaults (monthly, 12 months, days) would override the plan's terms: start empty.
+            for name in ("billing_interval", "notice_unit"):
+                field: Any = self.fields[name]
+                field.choices = [("", _("As the plan says")), *[c for c in field.choices if c[0] != ""]]
+            for name in ("billing_interval", "notice_unit", "renewal_term_months", "auto_renew"):
+                self.initial.pop(name, None)
+                self.fields[name].initial = None
         else:
             for name in ("organisation", "person", "start_date", "term_months", "billing_interval", "amount"):
                 self.fields.pop(name)

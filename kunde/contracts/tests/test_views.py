@@ -45,12 +45,18 @@ def test_list_filters_and_worklist(world, plan, contract) -> None:
 
 
 def test_create_form_flags_a_past_notice_deadline(world, plan) -> None:
+    """Terms left empty come from the plan; a deadline already past when entered shows a warning."""
+    form = client(world.owner).get(reverse("contracts:contract_create"), {"plan": plan.pk}).content.decode()
+    assert '<option value="" selected>As the plan says</option>' in form
     start = dt.date.today().replace(day=1) - dt.timedelta(days=330)
     response = client(world.owner).post(reverse("contracts:contract_create"), {
         "organisation": world.organisation.pk, "plan": plan.pk, "owner": world.owner.pk,
-        "start_date": start.isoformat(), "auto_renew": "unknown"})
+        "start_date": start.isoformat(), "auto_renew": "unknown", "billing_interval": "", "notice_unit": "",
+        "renewal_term_months": "", "term_months": "", "amount": "", "title": ""})
     assert response.status_code == 302, response.content.decode()[:2000]
     contract = Contract.objects.get()
+    assert (contract.billing_interval, contract.notice_unit, contract.amount, contract.title) == (
+        "yearly", "months", Decimal("1200.00"), plan.name)  # the empty fields came from the plan
     assert contract.notice_deadline_missed is True
     detail = client(world.owner).get(response["Location"]).content.decode()
     assert 'id="notice-warning"' in detail
