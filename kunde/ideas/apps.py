@@ -11,9 +11,14 @@ class IdeasConfig(AppConfig):
     verbose_name = "Ideas"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete
         from django.utils.translation import gettext_lazy as _
 
         from kunde.core import extensions
+        from kunde.ideas.models import Vote
+        from kunde.ideas.signals import vote_deleted
+
+        post_delete.connect(vote_deleted, sender=Vote, dispatch_uid="ideas.vote_deleted")
 
         extensions.register_nav(extensions.NavItem("ideas.ideas", _("Ideas"), "ideas:idea_list", order=75))
         extensions.register_history_kind("ideas.idea_submitted", _("Idea submitted"))

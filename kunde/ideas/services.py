@@ -178,9 +178,8 @@ def idea_unvote(*, actor: User | None, idea: Idea, person: Person) -> bool:
         require_create(actor)
         if not user_can(actor, Action.VIEW, person):
             raise ValidationError({"person": [_("Unknown person.")]})
+    # The post_delete receiver (ideas.signals) decrements the count, as for votes a cascade removes.
     deleted, _detail = Vote.objects.filter(idea=idea, person=person).delete()
-    if deleted:
-        Idea.objects.filter(pk=idea.pk, vote_count__gte=deleted).update(vote_count=F("vote_count") - deleted)
     return bool(deleted)
 
 

@@ -164,3 +164,11 @@ def test_staff_entry_without_a_person_and_bad_text(world, catalogue):
     with pytest.raises(ValidationError):
         idea_submit(actor=None, title="Alt", person=None, source="portal")
     assert Idea.objects.count() == 1
+
+
+def test_a_person_deleted_for_good_takes_their_vote_out_of_the_count(world, anna, bernd):
+    idea = idea_submit(actor=None, title="Kabelkanal", person=anna, source="portal")
+    idea_vote(actor=None, idea=idea, person=bernd)
+    assert Idea.objects.get(pk=idea.pk).vote_count == 2
+    type(bernd).all_objects.filter(pk=bernd.pk).delete()  # an erasure, past the vote services
+    assert Idea.objects.get(pk=idea.pk).vote_count == Vote.objects.filter(idea=idea).count() == 1
