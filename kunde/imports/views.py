@@ -23,8 +23,8 @@ from kunde.imports.models import ImportRun
 class UploadForm(forms.Form):
     object_type = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=list(OBJECT_TYPES.items()),
                                     initial=PERSON, required=False, widget=forms.Select(attrs={"class": "form-select"}),
-                                    help_text=gettext_lazy("History entries name their person by e-mail or "
-                                                           "external id, or their organisation by name."))
+                                    help_text=gettext_lazy("History entries and deals name their person by "
+                                                           "e-mail or external id, or their organisation by name."))
     file = forms.FileField(label=gettext_lazy("CSV or XLSX file"), widget=forms.ClearableFileInput(
         attrs={"class": "form-control", "accept": ".csv,.txt,.tsv,.xlsx"}))
     system = forms.CharField(label=gettext_lazy("Source system"), max_length=40, initial="import",
