@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from kunde.audience.models import Segment
 from kunde.audience.services import segment_create
-from kunde.retention.models import CareCadence, RetentionPlan
+from kunde.retention.models import RetentionPlan
 from kunde.retention.services import care_cadence_create, plan_create
 
 logger = logging.getLogger(__name__)
@@ -45,18 +45,42 @@ SEGMENTS: dict[str, dict[str, Any]] = {
 # organisation and the other apps' demo objects need not lie in the manager's own scope.
 
 
-def _load(module: str, function: str, actor: Any) -> Any:
-    """Another app's demo loader, or None (logged) when that app is not there yet.
+# What each app's demo loader creates, to find it without calling the loader:
+# (module, loader, model label, name constant in the module, lookup field).
+LOADERS = {
+    "loyalty": ("kunde.loyalty.demo", "load_demo_loyalty", "loyalty.Programme", "NAME", "name"),
+    "events": ("kunde.customer_events.demo", "load_demo_events", "customer_events.EventSeries", "SERIES_NAME",
+               "name"),
+    "contracts": ("kunde.contracts.demo", "load_demo_contracts", "contracts.SubscriptionPlan", "PLAN_NAME", "name"),
+    "partners": ("kunde.partners.demo", "load_demo_partners", "partners.PartnerProfile", "PARTNER_NAME",
+                 "organisation__name"),
+}
 
-    Called as the system (actor=None): some of them (loyalty's programme) need an
-    administrator, which the demo manager is not.
+
+def _load(app: str, load_others: bool) -> Any:
+    """Another app's demo object, or None (logged) when that app is not there yet.
+
+    With `load_others` its demo loader is called, as the system (actor=None: loyalty's
+    programme needs an administrator, which the demo manager is not); without, an object the
+    loader made earlier is looked up by its name and nothing is created.
     """
+    from django.apps import apps
+
+    module_name, function, label, constant, field = LOADERS[app]
     try:
-        loader: Callable[..., Any] = getattr(import_module(module), function)
-    except (ImportError, AttributeError):
-        logger.info("retention demo: %s.%s is not available; its instrument is left out", module, function)
+        module = import_module(module_name)
+        loader: Callable[..., Any] = getattr(module, function)
+        model = apps.get_model(label)
+        name = getattr(module, constant)
+    except (ImportError, AttributeError, LookupError):
+        logger.info("retention demo: %s.%s is not available; its instrument is left out", module_name, function)
         return None
-    return loader(actor=None)
+    if load_others:
+        return loader(actor=None)
+    found = model._default_manager.filter(**{field: name}).order_by("pk").first()
+    if found is None:
+        logger.info("retention demo: no %s %r yet; its instrument is left out", label, name)
+    return found
 
 
 def _segment(name: str, actor: Any) -> Segment:
@@ -74,8 +98,8 @@ def _year_ago() -> dt.date:
     return timezone.localdate() - dt.timedelta(days=365)
 
 
-def _handelblitz(actor: Any) -> RetentionPlan:
-    programme = _load("kunde.loyalty.demo", "load_demo_loyalty", actor)
+def _handelblitz(actor: Any, load_others: bool) -> RetentionPlan:
+    programme = _load("loyalty", load_others)
     instruments = [_link("loyalty", programme, name="HandelBlitz Treueprogramm", monthly_cost="350.00",
                          one_off_cost="2500.00")] if programme is not None else []
     return plan_create(
@@ -89,10 +113,10 @@ def _handelblitz(actor: Any) -> RetentionPlan:
         instruments=instruments)
 
 
-def _fidelis(actor: Any) -> RetentionPlan:
+def _fidelis(actor: Any, load_others: bool) -> RetentionPlan:
     from kunde.campaigns.models import Rule
 
-    series = _load("kunde.customer_events.demo", "load_demo_events", actor)
+    series = _load("events", load_others)
     plan = plan_create(
         actor=None, owner=actor, name=FIDELIS, segment=_segment("Fidelis: Privatkunden", actor), status="active",
         description="Der Berater ruft jedes Quartal an; Webinare zu den Interessen der Kunden.",
@@ -115,9 +139,9 @@ def _fidelis(actor: Any) -> RetentionPlan:
     return plan_update(actor=None, plan=plan, changes={}, instruments=instruments)
 
 
-def _topp_desk(actor: Any) -> RetentionPlan:
-    subscription = _load("kunde.contracts.demo", "load_demo_contracts", actor)
-    partner = _load("kunde.partners.demo", "load_demo_partners", actor)
+def _topp_desk(actor: Any, load_others: bool) -> RetentionPlan:
+    subscription = _load("contracts", load_others)
+    partner = _load("partners", load_others)
     instruments = [_link("subscription", subscription, name="Servicevertrag Büromöbel", monthly_cost="150.00")
                    ] if subscription is not None else []
     instruments.append({"kind": "service", "name": "Montage und Wartung vor Ort", "monthly_cost": "300.00"})
@@ -132,13 +156,17 @@ def _topp_desk(actor: Any) -> RetentionPlan:
         instruments=instruments, partners=partners)
 
 
-def load_demo_retention(*, actor: Any) -> list[RetentionPlan]:
-    """Create (once, by name) the three story plans and compute their effects now."""
+def load_demo_retention(*, actor: Any, load_others: bool = True) -> list[RetentionPlan]:
+    """Create (once, by name) the three story plans and compute their effects now.
+
+    `load_others=False` links only what the other apps' demo loaders made before instead of
+    calling them (the demo generator, whose own checks count its customers and history).
+    """
     builders = {HANDELBLITZ: _handelblitz, FIDELIS: _fidelis, TOPP_DESK: _topp_desk}
     plans = []
     for name, build in builders.items():
         existing = RetentionPlan.objects.filter(name=name).order_by("pk").first()
-        plans.append(existing or build(actor))
+        plans.append(existing or build(actor, load_others))
     _measure(plans)
     return plans
 
@@ -147,7 +175,7 @@ def _measure(plans: list[RetentionPlan]) -> None:
     """Run the analytics refresh if none has run yet, then the plans' figures task in this process."""
     from kunde.analytics.models import RefreshRun
     from kunde.analytics.refresh import run
-    from kunde.retention import care, figures
+    from kunde.retention import figures
 
     if not RefreshRun.objects.filter(status=RefreshRun.Status.DONE).exists():
         run(trigger="demo")
@@ -155,6 +183,5 @@ def _measure(plans: list[RetentionPlan]) -> None:
         plan.refresh_from_db()
         if not figures.ready(plan):
             figures.compute(plan)
-    # The care cadence's first round, so the advisors' task lists show it.
-    for cadence in CareCadence.objects.filter(plan__in=plans):
-        care.care_cadence_run(cadence)
+    # The care cadence's tasks come with the worker's daily job, not from the demo: the demo's
+    # own task counts stay those of its history.

@@ -220,3 +220,20 @@ def test_campaigns_adapter_uses_segments(world, people):
     assert set(integration.segment_people(segment_id=segment.pk).values_list("pk", flat=True)) == {
         people["vienna"].pk}
     assert integration.person_in_segment(people["vienna"], segment_id=None, definition=rule("tag", "eq", "VIP"))
+
+
+def test_binding_cause_selects_people_bound_themselves_or_through_their_employer(world):
+    """A cause set on the organisation binds its people; a person's own "does not bind" wins; bad keys are named."""
+    from kunde.retention.services import customer_cause_set
+
+    private = make_person(world.owner, first_name="Pia", last_name="Privat")
+    customer_cause_set(actor=world.owner, customer=world.organisation, cause="contractual", is_bound=True)
+    customer_cause_set(actor=world.owner, customer=private, cause="economic", is_bound=True)
+    assert ids(rule("binding_cause", "eq", "contractual")) == {world.person.pk}
+    assert ids(rule("binding_cause", "in", ["economic", "contractual"])) == {world.person.pk, private.pk}
+    assert private.pk in ids(rule("binding_cause", "neq", "contractual"))
+    customer_cause_set(actor=world.owner, customer=world.person, cause="contractual", is_bound=False)
+    assert ids(rule("binding_cause", "eq", "contractual")) == set()
+    assert ids(rule("binding_cause", "eq", "economic"), world.other_team) == set()
+    with pytest.raises(ValidationError, match="unknown binding cause loyal"):
+        ids(rule("binding_cause", "eq", "loyal"))
