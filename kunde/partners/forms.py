@@ -53,3 +53,13 @@ class HandoverForm(KundeForm):
     def __init__(self, *args: Any, leads: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["lead"].queryset = leads  # type: ignore[attr-defined]
+
+
+class LeadOfferForm(KundeForm):
+    partner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Partner"),
+                                                                  queryset=PartnerProfile.objects.none())
+    note = forms.CharField(label=_("Note for the partner"), max_length=500, required=False)
+
+    def __init__(self, *args: Any, partners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
     path("partners/users/<int:pk>/revoke/", views.partner_user_revoke, name="user_revoke"),
     path("partners/<int:pk>/handovers/", views.handover_create, name="handover_create"),
     path("partners/handovers/<int:pk>/withdraw/", views.handover_withdraw, name="handover_withdraw"),
+    path("partners/leads/<int:pk>/offer/", views.lead_offer, name="lead_offer"),
     path("partners/mark/<int:pk>/", views.mark_partner, name="mark"),
     path("partners/share/<str:kind>/<int:pk>/", views.share_record, name="share"),
     path("partners/shares/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kunde.activities.selectors import activity_get
 from kunde.contacts.models import Organisation, Person
@@ -19,10 +19,10 @@ from kunde.core.exceptions import ConflictError
 from kunde.core.permissions import Action, user_can
 from kunde.core.views.ui import actor, apply_validation_error, denied_as_403, login_required
 from kunde.partners import selectors, services
-from kunde.partners.forms import GrantForm, HandoverForm, MarkPartnerForm, PartnerEditForm, ShareForm
+from kunde.partners.forms import GrantForm, HandoverForm, LeadOfferForm, MarkPartnerForm, PartnerEditForm, ShareForm
 from kunde.partners.models import PartnerRole, ShareableEntry
 from kunde.sales.models import Deal, DealStatus
-from kunde.sales.selectors import deal_get
+from kunde.sales.selectors import deal_get, lead_get
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -287,3 +287,30 @@ def handover_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _error_text(error))
     return redirect(_back(request, handover.partner.get_absolute_url()))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@denied_as_403
+def lead_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hand one lead over to a partner, starting from the lead: its handovers so far and the offer form."""
+    user = actor(request)
+    lead = lead_get(user, pk)
+    partners = selectors.partners_to_share_with(user)
+    form = LeadOfferForm(request.POST or None, partners=partners)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.lead_handover(actor=user, lead=lead, partner=form.cleaned_data["partner"],
+                                       note=form.cleaned_data["note"])
+            except ValidationError as error:
+                apply_validation_error(form, error, aliases={"lead": "__all__"})
+            else:
+                messages.success(request, _("The lead is offered to %(partner)s.") % {
+                    "partner": form.cleaned_data["partner"]})
+                return redirect(form.cleaned_data["partner"])
+        status = 422
+    return render(request, "partners/lead_offer.html", {
+        "lead": lead, "form": form, "handovers": selectors.handover_list(user, {"lead": lead.pk}),
+        "can_change": user_can(user, Action.CHANGE, lead)}, status=status)

@@ -112,3 +112,21 @@ def test_edit_partner_with_a_stale_version_keeps_the_input(client, world, partne
     client.force_login(world.read_only)
     assert client.post(f"/partners/{partners.partner.pk}/edit/", {
         "role": "service", "since": "2024-01-01", "version": partners.partner.version}).status_code == 403
+
+
+def test_hand_over_starting_from_the_lead(client, world, partners):
+    url = f"/partners/leads/{partners.lead.pk}/offer/"
+    client.force_login(world.read_only)
+    assert "You may not hand over this lead." in client.get(url).content.decode()
+    assert client.post(url, {"partner": partners.partner.pk}).status_code == 403
+    client.force_login(world.other_team)
+    assert client.get(url).status_code == 404
+    client.force_login(world.owner)
+    missing = client.post(url, {"partner": "", "note": "Bitte übernehmen"})
+    assert missing.status_code == 422 and "Bitte übernehmen" in missing.content.decode()
+    response = client.post(url, {"partner": partners.partner.pk, "note": "Bitte übernehmen"})
+    assert response.status_code == 302 and response["Location"] == partners.partner.get_absolute_url()
+    twice = client.post(url, {"partner": partners.partner.pk})
+    assert twice.status_code == 422 and "already with partner" in twice.content.decode()
+    assert LeadHandover.objects.get().note == "Bitte übernehmen"
+    assert "offered" in client.get(url).content.decode()
