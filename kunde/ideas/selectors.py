@@ -38,8 +38,9 @@ def idea_page(user: Any, params: Mapping[str, Any]) -> tuple[Page, IdeaFilter]:
     queryset = filterset.filtered().select_related("product", "owner", "submitted_by")
     page = keyset_page(queryset, ordering=filterset.ordering, cursor=params.get("cursor"),
                        size=page_size(params.get("page_size")))
-    # Counted for the page's rows only: an annotation would group every idea before the page is cut.
-    counts = dict(IdeaLink.objects.filter(idea_id__in=[idea.pk for idea in page.items]).values("idea_id")
+    # Counted for the page's rows only (an annotation would group every idea before the page is cut),
+    # and only the links to customers the user may see, as on the idea's page.
+    counts = dict(IdeaLink.objects.for_user(user).filter(idea_id__in=[idea.pk for idea in page.items]).values("idea_id")
                   .annotate(n=Count("id")).values_list("idea_id", "n"))
     for idea in page.items:
         idea.linked_count = counts.get(idea.pk, 0)

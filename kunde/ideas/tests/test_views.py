@@ -115,3 +115,12 @@ def test_the_organisation_page_shows_ideas_linked_to_it_or_from_its_people(world
     assert "Rahmenvertrag für Zubehör" in page and "Von Herrn Müller" in page
     other = idea_submit(actor=world.owner, title="Ohne Bezug")
     assert other.title not in page
+
+
+def test_the_lists_linked_count_covers_only_customers_the_user_may_see(world):
+    from kunde.ideas.selectors import idea_page
+
+    idea = idea_submit(actor=world.owner, title="Kabelkanal")
+    IdeaLink.objects.create(idea=idea, organisation=world.organisation, linked_by=world.owner)
+    counts = {who: idea_page(getattr(world, who), {})[0].items[0].linked_count for who in ("owner", "other_team")}
+    assert counts == {"owner": 1, "other_team": 0}
