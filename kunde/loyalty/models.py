@@ -191,8 +191,12 @@ class LedgerEntry(models.Model):
     occurred_on = models.DateField(_("date"))
     created_at = models.DateTimeField(default=timezone.now)
     # Accruals (and their reversal) name the order and the rule; a redemption its quote or order.
-    order = models.ForeignKey("commerce.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    quote = models.ForeignKey("commerce.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Indexed only where they are looked up (see Meta): accruals by the unique (order, rule) index,
+    # redemptions and reversals by small partial indexes that the backfill never writes to.
+    order = models.ForeignKey("commerce.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
+    quote = models.ForeignKey("commerce.Quote", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              db_index=False)
     rule = models.ForeignKey(EarningRule, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
                              db_index=False)
     amount_eur = models.DecimalField(_("discount (EUR)"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -218,6 +222,8 @@ class LedgerEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "-id"], name="loyalty_entry_recent"),
+            models.Index(fields=["quote"], condition=Q(quote__isnull=False), name="loyalty_entry_quote"),
+            models.Index(fields=["order"], condition=Q(kind="redeemed"), name="loyalty_entry_order"),
         ]
 
     def __str__(self) -> str:
