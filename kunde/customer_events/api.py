@@ -307,7 +307,7 @@ def cancel_event(request: HttpRequest, event_id: int) -> Event:
 
 @events_router.post("/{int:event_id}/invitations", response={200: InviteOut, 202: InviteOut, **WRITE_ERRORS})
 @idempotent
-def invite(request: HttpRequest, event_id: int, payload: InviteIn) -> Status:
+def invite_segment_to_event(request: HttpRequest, event_id: int, payload: InviteIn) -> Status:
     """Invite a segment's people with valid e-mail consent for events; a retry invites nobody twice.
 
     Up to 200 people are invited at once (200, with the lists); a bigger segment is invited
@@ -366,7 +366,7 @@ def cancel_registration(request: HttpRequest, registration_id: int) -> Registrat
 
 @registrations_router.post("/{int:registration_id}/check-in", response={200: RegistrationOut, **WRITE_ERRORS})
 @idempotent
-def check_in(request: HttpRequest, registration_id: int) -> Registration:
+def check_in_registration(request: HttpRequest, registration_id: int) -> Registration:
     """Mark the person as attended."""
     user = actor(request)
     return services.registration_check_in(actor=user, registration=selectors.registration_get(user, registration_id))
