@@ -20,8 +20,8 @@ import time
 from typing import Any
 
 TARGET_P95_MS = 1000.0
-SEGMENT_NAME = "Bench: alle Käufer"
-PLAN_NAME = "Bench: Treue aller Käufer"
+SEGMENT_NAME = "Bench: alle Kunden"
+PLAN_NAME = "Bench: Treue aller Kunden"
 
 
 def _p(values: list[float]) -> dict[str, float]:
@@ -63,7 +63,9 @@ def _plan(owner: Any) -> Any:
 
     segment = Segment.objects.filter(name=SEGMENT_NAME).first() or segment_create(
         actor=None, owner=owner, name=SEGMENT_NAME,
-        definition={"op": "and", "rules": [{"field": "purchase", "operator": "at_least", "value": {"times": 1}}]})
+        # Every person with a lifecycle stage (the bench's orders are raw rows without order lines,
+        # which the `purchase` condition reads).
+        definition={"op": "and", "rules": [{"field": "lifecycle_stage", "operator": "is_set"}]})
     plan = RetentionPlan.objects.filter(name=PLAN_NAME).first()
     return plan or plan_create(
         actor=None, owner=owner, name=PLAN_NAME, segment=segment, status="active", holdout_percent=10,
