@@ -180,7 +180,7 @@ class ChurnMonth:
 ENDING_KINDS = (ContractChange.Kind.CANCELLED, ContractChange.Kind.ENDED)
 
 
-def _mrr_before(changes: list[ContractChange], day: dt.date) -> Decimal:
+def _mrr_before(changes: list[_Change], day: dt.date) -> Decimal:
     """The MRR of a contract at the start of `day`: the last change that applies before it."""
     value = Decimal(0)
     for change in changes:
@@ -189,7 +189,7 @@ def _mrr_before(changes: list[ContractChange], day: dt.date) -> Decimal:
     return value
 
 
-def _month(contract: Contract, changes: list[ContractChange], start: dt.date, end: dt.date,
+def _month(contract: _Contract, changes: list[_Change], start: dt.date, end: dt.date,
            figures: dict[str, Any]) -> None:
     live_at_start = contract.start_date < start and (contract.ends_on is None or contract.ends_on >= start)
     if start <= contract.start_date <= end:
@@ -217,37 +217,64 @@ def _month(contract: Contract, changes: list[ContractChange], start: dt.date, en
                                               contract.ends_on + dt.timedelta(days=1))
 
 
+@dataclass(slots=True)
+class _Change:
+    """The part of a change-log row the figures need (plain values: tens of thousands are read at once)."""
+
+    id: int
+    kind: str
+    effective_on: dt.date
+    mrr_before: Decimal
+    mrr_after: Decimal
+    mrr_applies_from: dt.date
+
+
+@dataclass(slots=True)
+class _Contract:
+    id: int
+    start_date: dt.date
+    ends_on: dt.date | None
+    sorted_changes: list[_Change] = field(default_factory=list)
+
+
 def _contracts_for(user: User, first: dt.date, last: dt.date, *, owner: int | None = None,
-                   team: int | None = None) -> list[Contract]:
-    """The user's contracts that may count between `first` and `last`, with their change logs."""
+                   team: int | None = None) -> list[_Contract]:
+    """The user's contracts that may count between `first` and `last`, with their change logs, as plain rows."""
     rows = contract_queryset(user).filter(start_date__lte=last).filter(
         Q(ends_on__isnull=True) | Q(ends_on__gte=first - dt.timedelta(days=1)))
     if owner is not None:
         rows = rows.filter(owner_id=owner)
     if team is not None:
         rows = rows.filter(team_id=team)
-    contracts = list(rows.only("id", "start_date", "ends_on").prefetch_related("changes"))
-    for contract in contracts:
-        contract.sorted_changes = sorted(  # type: ignore[attr-defined]
-            contract.changes.all(), key=lambda c: (c.mrr_applies_from, c.id))
-    return contracts
+    contracts = {pk: _Contract(pk, start, ends) for pk, start, ends in rows.values_list("id", "start_date", "ends_on")}
+    changes = ContractChange.objects.filter(contract__in=rows.values("id")).values_list(
+        "id", "contract_id", "kind", "effective_on", "mrr_before", "mrr_after")
+    ending = {ContractChange.Kind.CANCELLED.value, ContractChange.Kind.ENDED.value}
+    for pk, contract_id, kind, effective_on, mrr_before, mrr_after in changes.iterator(chunk_size=5000):
+        applies_from = effective_on + dt.timedelta(days=1) if kind in ending else effective_on
+        contract = contracts.get(contract_id)
+        if contract is not None:
+            contract.sorted_changes.append(_Change(pk, kind, effective_on, mrr_before, mrr_after, applies_from))
+    for contract in contracts.values():
+        contract.sorted_changes.sort(key=lambda c: (c.mrr_applies_from, c.id))
+    return list(contracts.values())
 
 
-def _period(contracts: list[Contract], label: str, start: dt.date, end: dt.date) -> ChurnMonth:
+def _period(contracts: list[_Contract], label: str, start: dt.date, end: dt.date) -> ChurnMonth:
     figures: dict[str, Any] = {"contracts_at_start": 0, "contracts_churned": 0, "contracts_new": 0,
                                "mrr_at_start": Decimal(0), "mrr_churned": Decimal(0),
                                "mrr_contraction": Decimal(0), "mrr_expansion": Decimal(0), "mrr_new": Decimal(0)}
     for contract in contracts:
-        _month(contract, contract.sorted_changes, start, end, figures)  # type: ignore[attr-defined]
+        _month(contract, contract.sorted_changes, start, end, figures)
     return ChurnMonth(month=label, **figures)
 
 
-def _mrr_on(contracts: list[Contract], day: dt.date) -> Decimal:
+def _mrr_on(contracts: list[_Contract], day: dt.date) -> Decimal:
     """The MRR in effect at the start of `day` over `contracts` (exact, four places per contract)."""
     total = Decimal(0)
     for contract in contracts:
         if contract.start_date < day and (contract.ends_on is None or contract.ends_on >= day):
-            total += _mrr_before(contract.sorted_changes, day)  # type: ignore[attr-defined]
+            total += _mrr_before(contract.sorted_changes, day)
     return total
 
 
