@@ -470,3 +470,10 @@ def test_sync_collection_with_a_limit_hands_out_the_changes_in_pages(world):
     second, truncated, token = page(token)
     assert len(second) == 1 and not truncated and not first & second
     assert page(token)[:2] == (set(), False)
+
+
+def test_settings_page_speaks_german(world):
+    client = Client(HTTP_ACCEPT_LANGUAGE="de")
+    client.force_login(world.owner)
+    page = client.get("/carddav/").content.decode()
+    assert "Adressbuch (CardDAV)" in page and "derzeit 1 Person." in page
