@@ -261,6 +261,13 @@ def update_plan(request: HttpRequest, plan_id: int, payload: PlanPatch) -> Subsc
     return services.plan_update(actor=user, plan=_plan(plan_id), changes=changes)
 
 
+@plans.delete("/{int:plan_id}", response={204: None, **WRITE_ERRORS})
+def delete_plan(request: HttpRequest, plan_id: int) -> Status:
+    """Delete a plan no contract uses (administrators); 422 when contracts use it."""
+    services.plan_delete(actor=actor(request), plan=_plan(plan_id))
+    return Status(204, None)
+
+
 # --- contracts -----------------------------------------------------------------------------
 
 contracts = Router(tags=["contracts"])

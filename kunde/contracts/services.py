@@ -60,6 +60,7 @@ class ContractEvent:
     RENEWAL_NEAR = "contracts.renewal_near"
     PLAN_CREATED = "contracts.plan_created"
     PLAN_UPDATED = "contracts.plan_updated"
+    PLAN_DELETED = "contracts.plan_deleted"
 
 
 # History entry kinds on the customer's timeline (registered with labels in apps.py).
@@ -229,6 +230,17 @@ def plan_update(*, actor: User | None, plan: SubscriptionPlan, changes: dict[str
         audit_record(actor=actor, action=AuditEntry.Action.UPDATE, instance=current, before=before, after=after)
         emit_on_commit(ContractEvent.PLAN_UPDATED, id=current.pk)
     return current
+
+
+@transaction.atomic
+def plan_delete(*, actor: User | None, plan: SubscriptionPlan) -> None:
+    """Delete a plan no contract uses (administrators); a plan in use can only be switched inactive."""
+    require_admin(actor)
+    if Contract.all_objects.filter(plan=plan).exists():
+        raise ValidationError({"plan": [_("Contracts use this plan: switch it inactive instead of deleting it.")]})
+    audit_record(actor=actor, action=AuditEntry.Action.DELETE, instance=plan, before=snapshot(plan))
+    emit_on_commit(ContractEvent.PLAN_DELETED, id=plan.pk)
+    plan.delete()
 
 
 @transaction.atomic

@@ -110,3 +110,9 @@ def test_plans_are_administered_by_admins(world, plan) -> None:
     patched = admin.patch(f"/contract-plans/{created.json()['id']}", {"amount": "12.00"})
     assert patched.json()["amount"] == "12.00"
     assert SubscriptionPlan.objects.count() == 2
+    assert member.delete(f"/contract-plans/{created.json()['id']}").status_code == 403
+    assert admin.delete(f"/contract-plans/{created.json()['id']}").status_code == 204
+    contract_create(actor=world.owner, organisation=world.organisation, plan=plan)
+    in_use = admin.delete(f"/contract-plans/{plan.pk}")
+    assert in_use.status_code == 422 and paths(in_use) == [["body", "plan"]]
+    assert list(SubscriptionPlan.objects.values_list("name", flat=True)) == [plan.name]
