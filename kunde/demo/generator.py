@@ -282,6 +282,9 @@ class DemoGenerator:
 
             fidelis_quarterly_review_rule(actor=next(iter(staff.managers.values()), None), segment_definition={
                 "op": "and", "rules": [{"field": "lifecycle_stage", "operator": "eq", "value": "customer"}]})
+            from kunde.retention.demo import load_demo_retention  # one retention plan per story, measured
+
+            load_demo_retention(actor=next(iter(staff.managers.values()), None), load_others=False)
         self.result.seconds = time.monotonic() - started
         return self.result
 
