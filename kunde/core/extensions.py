@@ -63,7 +63,7 @@ class CustomerPanel:
 class PortalSection:
     """A card on the customer portal's start page (/portal/), e.g. loyalty points or ideas.
 
-    `context(person)` returns the template's context, or None to leave the card out. The
+    `context(person)` returns what the template sees as `card`, or None to leave the card out. The
     person is the one signed in to the portal (never a staff user); the section's own pages
     find them with `kunde.service.portal.portal_person_or_login(request)`.
     """

@@ -10,17 +10,17 @@ class CustomerEventsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from kunde.core import extensions
-        from kunde.customer_events.panel import customer_panel_context
+        from kunde.customer_events.panel import customer_panel_context, portal_card_context
         from kunde.customer_events.services import HistoryKind
 
         extensions.register_nav(extensions.NavItem("customer_events", _("Events"), "customer_events:event_list",
-                                                   order=65))
+                                                   order=65, group="marketing"))
         extensions.register_customer_panel(extensions.CustomerPanel(
             key="customer_events", template="customer_events/_customer_panel.html",
             context=customer_panel_context, order=40))
-        # The portal card (panel.portal_card_context, customer_events/_portal_card.html) is not registered yet:
-        # service/portal/home.html includes sections `with context=...`, which Django's template context
-        # refuses (TypeError) as soon as a card renders. Register it once that include is fixed.
+        extensions.register_portal_section(extensions.PortalSection(
+            key="customer_events", template="customer_events/_portal_card.html", context=portal_card_context,
+            order=40))
         for kind, label in (
             (HistoryKind.INVITED, _("Invited to an event")),
             (HistoryKind.REGISTERED, _("Registered for an event")),
