@@ -58,9 +58,10 @@ def _orders(total: int) -> dict[str, Any]:
         key="bench-necklaces", defaults={"name_en": "Necklaces", "name_de": "Halsketten"})
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     sqlite = connection.vendor == "sqlite"
-    day = ("date('now', '-' || ((p.id * 7 + n.i * 37) % 700) || ' days')" if sqlite
-           else "CAST(CURRENT_DATE - ((p.id * 7 + n.i * 37) % 700) AS date)")
-    amount = "CAST(((p.id * 13 + n.i * 101) % 300) + 20 AS numeric)"
+    # `%%`: these expressions go into a statement with parameters.
+    day = ("date('now', '-' || ((p.id * 7 + n.i * 37) %% 700) || ' days')" if sqlite
+           else "CAST(CURRENT_DATE - ((p.id * 7 + n.i * 37) %% 700) AS date)")
+    amount = "CAST(((p.id * 13 + n.i * 101) %% 300) + 20 AS numeric)"
     values = {"number": f"'{PREFIX}' || p.id || '-' || n.i", "person_id": "p.id", "organisation_id": "NULL",
               "ordered_on": day, "status": "'fulfilled'", "currency": "'EUR'", "discount_percent": "0",
               "net_total": amount, "vat_total": f"{amount} * 0.19", "gross_total": f"{amount} * 1.19",
