@@ -28,7 +28,8 @@ def _sign_in_to_portal(page: Any, base: str, person: Any) -> None:
     page.goto(base + link[link.index("/portal/"):])
     page.get_by_role("button", name="Sign in to the portal").click()
     page.wait_for_url(base + "/portal/")
-    page.goto(base + "/portal/ideas/")
+    page.locator("[data-portal-section='ideas']").get_by_role("link", name="All ideas").click()
+    page.wait_for_url(base + "/portal/ideas/")
 
 
 def test_customer_suggests_others_vote_staff_plan_and_the_customer_sees_the_answer(live_server, default_rows,
