@@ -23,6 +23,8 @@ def expect(target: Any) -> Any:
 
 def test_create_a_plan_and_set_a_binding_cause(live_server, default_rows, browser_page):
     page, problems = browser_page
+    page.set_default_timeout(60_000)  # a shared, busy machine: slow, not wrong
+    page.set_default_navigation_timeout(60_000)
     advisor = make_user(Role.MEMBER, team=make_team("Beratung"), username="berta")
     client = make_person(advisor, first_name="Hans", last_name="Müller")
     segment = fixed_segment(advisor, [client], name="Privatkunden")
