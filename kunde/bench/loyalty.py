@@ -60,7 +60,7 @@ def _orders(total: int) -> dict[str, Any]:
     sqlite = connection.vendor == "sqlite"
     # `%%`: these expressions go into a statement with parameters.
     day = ("date('now', '-' || ((p.id * 7 + n.i * 37) %% 700) || ' days')" if sqlite
-           else "CAST(CURRENT_DATE - ((p.id * 7 + n.i * 37) %% 700) AS date)")
+           else "CAST(CURRENT_DATE - CAST((p.id * 7 + n.i * 37) %% 700 AS integer) AS date)")
     amount = "CAST(((p.id * 13 + n.i * 101) %% 300) + 20 AS numeric)"
     values = {"number": f"'{PREFIX}' || p.id || '-' || n.i", "person_id": "p.id", "organisation_id": "NULL",
               "ordered_on": day, "status": "'fulfilled'", "currency": "'EUR'", "discount_percent": "0",
