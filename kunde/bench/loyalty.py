@@ -68,7 +68,7 @@ def _orders(total: int) -> dict[str, Any]:
               "net_total_eur": amount, "source": "'bench'", "external_system": "''", "external_id": "''",
               "notes": "''", "owner_id": "p.owner_id", "team_id": "p.team_id", "deleted_at": "NULL",
               "custom_fields": "'{}'", "created_at": "%s", "updated_at": "%s", "version": "1"}
-    columns = [field.column for field in Order._meta.concrete_fields if field.column != "id"]
+    columns = [str(field.column) for field in Order._meta.concrete_fields if field.column != "id"]
     params = [now if values[column] == "%s" else None for column in columns]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
