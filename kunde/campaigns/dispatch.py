@@ -71,7 +71,8 @@ def campaign_start(*, actor: User | None, campaign: Campaign, now: dt.datetime |
         from kunde.campaigns.services import _check_template
 
         _check_template(campaign.template)
-    people = _segment(campaign, actor).filter(deleted_at__isnull=True).order_by("pk")
+    people = integration.without_held_out(campaign, _segment(campaign, actor).filter(deleted_at__isnull=True))
+    people = people.order_by("pk")
     if not _any_consenting(campaign, people):
         raise ValidationError(
             _("Nobody in this segment may be contacted for “%(purpose)s” by %(channel)s: nothing was sent.")

@@ -224,3 +224,26 @@ def order_info(order_id: int) -> dict[str, Any] | None:
             break
     return {"person_id": getattr(order, "person_id", None), "amount": amount or 0,
             "created_at": getattr(order, "created_at", None)}
+
+
+def held_out_by(instrument: Any, person: Person) -> str:
+    """The name of the retention plan that holds `person` out of this rule or campaign (its control group), or ""."""
+    from django.apps import apps
+
+    if not apps.is_installed("kunde.retention"):
+        return ""
+    from kunde.retention.selectors import holding_out
+
+    plan = holding_out(instrument, person)
+    return plan.name if plan is not None else ""
+
+
+def without_held_out(instrument: Any, people: QuerySet[Person]) -> QuerySet[Person]:
+    """`people` without the control groups of the retention plans this rule or campaign works for."""
+    from django.apps import apps
+
+    if not apps.is_installed("kunde.retention"):
+        return people
+    from kunde.retention.selectors import without_held_out as retention_without_held_out
+
+    return retention_without_held_out(instrument, people)

@@ -96,6 +96,8 @@ def _conditions_hold(rule: Rule, person: Person, data: dict[str, Any]) -> str:
     if not integration.person_in_segment(person, segment_id=rule.segment_id, definition=rule.segment_definition,
                                          user=creator):
         return _("Not in the rule's segment.")
+    if plan := integration.held_out_by(rule, person):
+        return _("In the control group of the retention plan “%(plan)s”.") % {"plan": plan}
     conditions = rule.conditions or {}
     if conditions.get("not_bought_topic") and data.get("topic"):
         since = dt.datetime.fromisoformat(data["at"]).date() if data.get("at") else timezone.localdate()

@@ -74,6 +74,41 @@ def holdout_plans_for(person: Person) -> list[RetentionPlan]:
             if in_holdout(plan, person)]
 
 
+def instrument_plans(instrument: Any) -> list[RetentionPlan]:
+    """Active plans with a hold-out group that name `instrument` (a rule, a campaign, …) as one of theirs."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from kunde.retention.models import PlanStatus
+
+    return list(RetentionPlan.objects.filter(
+        status=PlanStatus.ACTIVE, holdout_percent__gt=0, deleted_at__isnull=True,
+        instruments__linked_type=ContentType.objects.get_for_model(instrument),
+        instruments__linked_id=instrument.pk).select_related("segment").distinct())
+
+
+def holding_out(instrument: Any, person: Person) -> RetentionPlan | None:
+    """The plan whose hold-out group `person` is in while `instrument` works for that plan, or None.
+
+    Only members of the plan's segment are held out: someone outside the target group is
+    not part of the comparison, so the instrument may reach them as before.
+    """
+    from kunde.audience.segments import segment_people
+
+    for plan in instrument_plans(instrument):
+        if in_holdout(plan, person) and segment_people(plan.segment).filter(pk=person.pk).exists():
+            return plan
+    return None
+
+
+def without_held_out(instrument: Any, people: QuerySet[Person]) -> QuerySet[Person]:
+    """`people` minus the hold-out groups of the plans `instrument` works for."""
+    from kunde.audience.segments import segment_people
+
+    for plan in instrument_plans(instrument):
+        people = people.exclude(pk__in=holdout_people(plan, segment_people(plan.segment)).values("pk"))
+    return people
+
+
 # ---------------------------------------------------------------- costs
 
 def _month_range(label: str) -> tuple[dt.date, dt.date]:
