@@ -165,6 +165,9 @@ def accrue(programme: Programme, *, order_ids: Sequence[int] | None = None,
                 f"WHERE c.points > 0 AND NOT EXISTS (SELECT 1 FROM {ENTRY} e WHERE e.order_id = c.order_id "
                 "AND e.rule_id = c.rule_id AND e.kind IN ('earned', 'bonus'))",
                 [now, *params])
+        if connection.vendor == "postgresql" and order_ids is None:
+            # Fresh statistics after a bulk insert (the backfill only; one order's event needs none).
+            cursor.execute(f"ANALYZE {ENTRY}, {ACCOUNT}")
         # Relative, from this run's entries only (id above the mark, this run's timestamp): a redemption
         # committed meanwhile keeps its effect. UPDATE … FROM: SQLite 3.33+, PostgreSQL.
         cursor.execute(

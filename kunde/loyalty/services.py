@@ -279,11 +279,15 @@ def tiers_recompute_all(programme: Programme, *, today: dt.date | None = None, a
     new_tier = (f"(SELECT t.id FROM {Tier._meta.db_table} t WHERE t.programme_id = {pk} "  # noqa: S608
                 f"AND t.threshold <= {account_table}.qualifying_points ORDER BY t.threshold DESC LIMIT 1)")
     with transaction.atomic(), connection.cursor() as cursor:
+        # One grouped join (no subquery per account, whatever the planner's statistics); only
+        # accounts whose figure moved are written.
         cursor.execute(
-            f"UPDATE {account_table} SET qualifying_points = COALESCE((SELECT SUM(e.points) "  # noqa: S608
-            f"FROM {entry_table} e WHERE e.account_id = {account_table}.id AND e.occurred_on > %s "
-            "AND (e.kind IN ('earned', 'bonus') OR (e.kind = 'adjusted' AND e.order_id IS NOT NULL))), 0) "
-            f"WHERE programme_id = {pk}", [since])
+            f"UPDATE {account_table} SET qualifying_points = d.total FROM (SELECT a.id, "  # noqa: S608
+            f"COALESCE(SUM(e.points), 0) AS total FROM {account_table} a LEFT JOIN {entry_table} e "
+            "ON e.account_id = a.id AND e.occurred_on > %s "
+            "AND (e.kind IN ('earned', 'bonus') OR (e.kind = 'adjusted' AND e.order_id IS NOT NULL)) "
+            f"WHERE a.programme_id = {pk} GROUP BY a.id) d "
+            f"WHERE {account_table}.id = d.id AND {account_table}.qualifying_points <> d.total", [since])
         cursor.execute(
             f"SELECT id, tier_id, {new_tier} FROM {account_table} WHERE programme_id = {pk} "  # noqa: S608
             f"AND COALESCE(tier_id, 0) <> COALESCE({new_tier}, 0)")
