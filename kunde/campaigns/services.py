@@ -286,6 +286,12 @@ RULE_EVENTS = (
     "commerce.order_created", "activities.activity_recorded", "service.ticket_solved",
     "campaigns.survey_answered", "contacts.person_updated", "contacts.person_created",
     "analytics.customer_at_risk",
+    # Retention: contracts, loyalty, customer events, ideas and binding causes (events that name a person).
+    "contracts.contract_created", "contracts.contract_cancelled", "contracts.contract_renewed",
+    "contracts.contract_ended", "contracts.notice_deadline_near", "contracts.renewal_near",
+    "loyalty.tier_changed", "loyalty.points_earned",
+    "customer_events.registered", "customer_events.attended", "customer_events.no_show",
+    "ideas.idea_submitted", "retention.binding_cause_set",
 )
 
 

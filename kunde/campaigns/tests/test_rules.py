@@ -214,3 +214,23 @@ def test_a_template_that_cannot_be_filled_in_fails_the_run_instead_of_retrying(w
     run = RuleRun.objects.get(rule=rule)
     assert run.status == "failed" and "could not be filled in" in run.detail
     assert outbox.messages == {}
+
+
+def test_a_rule_acts_on_attending_a_customer_event(world, django_capture_on_commit_callbacks):
+    """Retention apps announce their steps as rule events: attending an event can start a follow-up."""
+    from kunde.customer_events.services import event_create, registration_check_in, registration_create
+
+    rule_create(actor=world.owner, name="Nach dem Webinar anrufen", trigger="event",
+                event_type="customer_events.attended", action="create_task", params={"subject": "Nachfassen"})
+    start = timezone.now() + dt.timedelta(days=2)
+    event = event_create(actor=world.owner, title="Marktausblick", starts_at=start,
+                         ends_at=start + dt.timedelta(hours=1), capacity=10, status="open",
+                         online_url="https://webinar.example/marktausblick")
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = registration_create(actor=world.owner, event=event, person=world.person)
+    assert not RuleRun.objects.exists()  # registering is not attending
+    with django_capture_on_commit_callbacks(execute=True):
+        registration_check_in(actor=world.owner, registration=registration)
+    run = RuleRun.objects.get()
+    assert run.status == "done" and run.person == world.person
+    assert Activity.objects.filter(kind="task", person=world.person, subject__contains="Nachfassen").exists()
