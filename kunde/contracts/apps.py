@@ -24,9 +24,9 @@ class ContractsConfig(AppConfig):
         ):
             extensions.register_history_kind(kind, label)
         extensions.register_nav(extensions.NavItem("contracts.contracts", _("Contracts"), "contracts:contract_list",
-                                                   order=45))
+                                                   order=45, group="sales"))
         extensions.register_nav(extensions.NavItem("contracts.expiring", _("Expiring contracts"),
-                                                   "contracts:expiring", order=46))
+                                                   "contracts:expiring", order=46, group="sales"))
         extensions.register_admin_section(extensions.NavItem("contracts.plans", _("Subscription plans"),
                                                              "contracts:plan_admin", order=60))
         extensions.register_customer_panel(extensions.CustomerPanel(

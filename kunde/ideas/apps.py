@@ -20,7 +20,8 @@ class IdeasConfig(AppConfig):
 
         post_delete.connect(vote_deleted, sender=Vote, dispatch_uid="ideas.vote_deleted")
 
-        extensions.register_nav(extensions.NavItem("ideas.ideas", _("Ideas"), "ideas:idea_list", order=75))
+        extensions.register_nav(extensions.NavItem("ideas.ideas", _("Ideas"), "ideas:idea_list", order=75,
+                                                   group="retention"))
         extensions.register_history_kind("ideas.idea_submitted", _("Idea submitted"))
         extensions.register_history_kind("ideas.idea_status_changed", _("Idea status changed"))
         extensions.register_history_kind("ideas.idea_merged", _("Idea merged"))

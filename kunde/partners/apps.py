@@ -12,7 +12,8 @@ class PartnersConfig(AppConfig):
         from kunde.core import extensions
         from kunde.partners.causes import register
 
-        extensions.register_nav(extensions.NavItem("partners", _("Partners"), "partners:list", order=60))
+        extensions.register_nav(extensions.NavItem("partners", _("Partners"), "partners:list", order=60,
+                                                   group="retention"))
         extensions.register_customer_panel(extensions.CustomerPanel(
             key="partners", template="partners/_customer_panel.html", context=_panel, order=40, column="side"))
         for kind, label in (

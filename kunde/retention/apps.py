@@ -14,7 +14,8 @@ class RetentionConfig(AppConfig):
         from kunde.retention.panel import customer_panel_context
 
         register_builtin_sources()
-        extensions.register_nav(extensions.NavItem("retention", _("Retention"), "retention:plan_list", order=65))
+        extensions.register_nav(extensions.NavItem("retention", _("Retention plans"), "retention:plan_list",
+                                                   order=65, group="retention"))
         extensions.register_customer_panel(extensions.CustomerPanel(
             key="retention_causes", template="retention/_customer_panel.html", context=customer_panel_context,
             order=18))
