@@ -128,12 +128,12 @@ def dashboard(user: Any, *, kind: str = "month", period: str | None = None, owne
 def _contract_rows(user: Any, kind: str, key: str, upto: list[str], *, owner: int | None, team: int | None,
                    as_of: dt.date | None) -> list[dict[str, Any]]:
     """The contract KPIs (MRR, ARR, contract and revenue churn) of the period, live from the contracts."""
-    from kunde.contracts.selectors import kpi_components
+    from kunde.contracts.selectors import kpi_components_cached
 
     wanted = {*upto, key, aggregates.previous_key(key)}
     bounds = {p.key: (aggregates.to_date(p.start + 1), aggregates.to_date(p.end))
               for p in aggregates.periods(as_of or timezone.localdate()) if p.kind == kind and p.key in wanted}
-    data = kpi_components(user, bounds, owner=owner, team=team)
+    data = kpi_components_cached(user, bounds, owner=owner, team=team)
     rows = kpis.values(data.get(key, {}), data.get(aggregates.previous_key(key)), {}, kpis.CONTRACT_KPIS)
     for row in rows:
         kpi = kpis.KPI_BY_KEY[row["key"]]

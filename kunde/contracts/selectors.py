@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.core.cache import cache
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -317,3 +319,26 @@ def kpi_components(user: User, periods: Mapping[str, tuple[dt.date, dt.date]], *
             "contract_mrr_expansion": float(figures.mrr_expansion),
         }
     return result
+
+
+KPI_CACHE_SECONDS = 600
+
+
+def kpi_components_cached(user: User, periods: Mapping[str, tuple[dt.date, dt.date]], *, owner: int | None = None,
+                          team: int | None = None) -> dict[str, dict[str, float]]:
+    """`kpi_components`, kept until a contract or its change log changes (or for 10 minutes).
+
+    The analytics dashboard asks on every load; reading every contract of the year each
+    time would cost about a second per 10,000 contracts. The stamp (count and last change of
+    the contracts, last change-log row) is one indexed aggregate.
+    """
+    stamp = Contract.objects.aggregate(n=Count("pk"), changed=Max("updated_at"))
+    last_change = ContractChange.objects.aggregate(last=Max("pk"))["last"]
+    parts = (user.pk, owner, team, timezone.localdate(), stamp["n"], stamp["changed"], last_change,
+             sorted(periods.items()))
+    key = "contracts.kpis:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = kpi_components(user, periods, owner=owner, team=team)
+        cache.set(key, cached, KPI_CACHE_SECONDS)
+    return cached

@@ -44,3 +44,20 @@ def test_contract_kpis_per_month_and_scope(world, reasons) -> None:
         api_rows = {row["key"]: row for row in body["kpis"]}
         assert api_rows["revenue_churn_rate"]["value"] == pytest.approx(0.5)
         assert api_rows["mrr"]["series"][-2:] == [pytest.approx(200.0), pytest.approx(100.0)]
+
+
+def test_the_dashboard_reads_contract_figures_once_until_a_contract_changes(world, reasons) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(dt.datetime(2026, 3, 2, 10, tzinfo=BERLIN), tick=False):
+        contract = contract_create(actor=world.owner, organisation=world.organisation, title="Service",
+                                   amount="100.00", start_date=dt.date(2026, 1, 1))
+        assert values(analytics.dashboard(world.owner, kind="month"))["mrr"]["value"] == pytest.approx(100.0)
+        with CaptureQueriesContext(connection) as again:
+            assert values(analytics.dashboard(world.owner, kind="month"))["mrr"]["value"] == pytest.approx(100.0)
+        assert not [q for q in again.captured_queries if 'FROM "contracts_contract" ' in q["sql"]
+                    and "MAX(" not in q["sql"]]  # only the stamp: the figures came from the cache
+        contract_cancel(actor=world.owner, contract=contract, reason=CancellationReason.objects.get(key="price"),
+                        immediate=True)
+        assert values(analytics.dashboard(world.owner, kind="month"))["mrr"]["value"] == pytest.approx(0.0)
