@@ -41,6 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analytics-orders-per-customer", type=float, default=10,
                         help="orders per customer (BG/NBD process over three years) before timing the full "
                              "analytics refresh and the KPI dashboard (default 10; 0 skips)")
+    parser.add_argument("--no-retention", dest="retention", action="store_false",
+                        help="skip the retention plan step (plan figures, plan page and effects API over every "
+                             "customer with a lifecycle stage; runs after the analytics step)")
+    parser.add_argument("--loyalty-orders", type=int, default=None,
+                        help="bench orders to accrue loyalty points for, set-based (default: customers; 0 skips)")
     parser.add_argument("--no-dedupe", dest="dedupe", action="store_false",
                         help="skip the duplicate scan (it adds 2 %% near-duplicate people to the database)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
@@ -48,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, share in (("campaign_messages", 0.1), ("sales_deals", 0.3), ("service_tickets", 1.0)):
         if getattr(args, name) is None:
             setattr(args, name, max(100, int(args.customers * share)))
+    if args.loyalty_orders is None:
+        args.loyalty_orders = args.customers
     if args.mail_messages is None:
         args.mail_messages = max(100, min(10000, args.customers // 100))
     if os.environ.get("DATABASE_URL"):
@@ -121,6 +128,15 @@ def measure(args: argparse.Namespace) -> dict:
 
         steps.append(("analytics", lambda: measure_analytics(args.customers, args.analytics_orders_per_customer,
                                                              max(10, args.samples // 2), args.seed)))
+    if args.retention and args.analytics_orders_per_customer:
+        from kunde.bench.retention import measure_retention
+
+        steps.append(("retention", lambda: measure_retention(args.customers, args.analytics_orders_per_customer,
+                                                             max(10, args.samples // 2), args.seed)))
+    if args.loyalty_orders:
+        from kunde.bench.loyalty import measure_loyalty
+
+        steps.append(("loyalty", lambda: measure_loyalty(args.loyalty_orders)))
     if args.dedupe:
         # Last: it plants near-duplicates (2 % more people) into the bench database.
         from kunde.bench.dedupe import measure_dedupe

@@ -39,5 +39,7 @@ def test_bench_on_200_customers_prints_a_table_and_the_json_document(tmp_path):
     assert report["memory"]["web_worker_peak_rss_mb"] > 0
     assert report["analytics"]["refresh_status"] == "done" and report["analytics"]["orders"] > 0
     assert "dedupe" in report
+    assert report["retention"]["admin"]["plan_page"]["samples"] > 0 and report["retention"]["segment_members"] > 0
+    assert report["loyalty"]["backfill_100k"]["entries"] > 0
     # The scratch directory is gone unless --keep was given.
     assert report["directory"] is None

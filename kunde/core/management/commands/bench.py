@@ -120,7 +120,7 @@ def _ms(block: dict[str, Any] | None, key: str) -> str:
 
 
 APP_STEPS = ("sales", "commerce", "knowledge", "service", "audience", "campaigns", "campaign_send", "imports",
-             "mail", "analytics", "dedupe")
+             "mail", "analytics", "retention", "loyalty", "dedupe")
 
 
 def _app_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
