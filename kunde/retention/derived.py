@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -64,14 +64,11 @@ def _frequent(field: str) -> QuerySet[Any]:
 
 def _contacts_evidence(customer: Any) -> list[str]:
     field = "person" if isinstance(customer, Person) else "organisation"
-    rows = personal_contacts().filter(**{field: customer})
-    count = rows.count()
-    if count < PERSONAL_CONTACTS_MIN:
+    figures = personal_contacts().filter(**{field: customer}).aggregate(n=Count("pk"), last=Max("occurred_at"))
+    if figures["n"] < PERSONAL_CONTACTS_MIN:
         return []
-    last = rows.order_by("-occurred_at").first()
-    assert last is not None
     return [_("%(n)s personal contacts in 12 months, last on %(date)s")
-            % {"n": count, "date": date_format(timezone.localtime(last.occurred_at).date())}]
+            % {"n": figures["n"], "date": date_format(timezone.localtime(figures["last"]).date())}]
 
 
 def _discounted_orders() -> QuerySet[Any]:
@@ -113,11 +110,41 @@ def register_builtin_sources() -> None:
 
 # ---------------------------------------------------------------- one customer
 
-def _is_bound_by(source: CauseSource, customer: Any) -> bool:
-    if isinstance(customer, Person):
-        return source.people is not None and Person.objects.filter(pk=customer.pk, pk__in=source.people()).exists()
-    return source.organisations is not None and Organisation.objects.filter(
-        pk=customer.pk, pk__in=source.organisations()).exists()
+def _for_one(ids: QuerySet[Any], customer_id: int) -> QuerySet[Any]:
+    """A source's id queryset narrowed to one customer: its own id column equals `customer_id`.
+
+    The sources are written for segments over everybody (uncorrelated subqueries); asked for
+    one customer, filtering on the selected column lets the database use its index (and a
+    GROUP BY source count only that customer's rows) instead of scanning everyone.
+    """
+    column = ids.query.values_select[0] if ids.query.values_select else "pk"
+    return ids.filter(**{column: customer_id})
+
+
+def _bound_sources(customer: Any, employers: list[Organisation]) -> dict[int | None, list[CauseSource]]:
+    """The sources that bind `customer` (key None) and each employer (key: its id), in one query."""
+    sources = cause_sources()
+    checks: dict[str, tuple[int | None, CauseSource, Any]] = {}
+    for index, source in enumerate(sources):
+        if isinstance(customer, Person):
+            if source.people is not None:
+                checks[f"s{index}"] = (None, source, _for_one(source.people(), customer.pk))
+            for employer in employers:
+                if source.organisations is not None:
+                    checks[f"s{index}_{employer.pk}"] = (
+                        employer.pk, source, _for_one(source.organisations(), employer.pk))
+        elif source.organisations is not None:
+            checks[f"s{index}"] = (None, source, _for_one(source.organisations(), customer.pk))
+    found: dict[int | None, list[CauseSource]] = {None: [], **{employer.pk: [] for employer in employers}}
+    if not checks:
+        return found
+    model: Any = type(customer)
+    row = model.objects.filter(pk=customer.pk).values(
+        **{name: Exists(ids) for name, (_owner, _source, ids) in checks.items()}).first() or {}
+    for name, (owner, source, _ids) in checks.items():
+        if row.get(name):
+            found[owner].append(source)
+    return found
 
 
 def _evidence(source: CauseSource, customer: Any) -> list[str]:
@@ -137,40 +164,60 @@ def current_employers(person: Person) -> list[Organisation]:
         employments__person=person).distinct().order_by("name"))
 
 
-def derived_causes(customer: Person | Organisation) -> list[dict[str, Any]]:
+def derived_causes(customer: Person | Organisation, employers: list[Organisation] | None = None,
+                   employer_overrides: dict[int, dict[str, bool]] | None = None, *,
+                   with_evidence: bool = True) -> list[dict[str, Any]]:
     """Every registered source that binds `customer` today, with its evidence.
 
-    `via` names the organisation when a person is bound through their employer.
+    `via` names the organisation when a person is bound through their employer; an
+    employer's own override ("does not bind") hides that cause, "binds" adds it.
     """
     from kunde.retention.models import CustomerBindingCause
 
-    found: list[dict[str, Any]] = []
-    for source in cause_sources():
-        if _is_bound_by(source, customer):
-            found.append({"cause": str(source.cause), "key": source.key, "label": str(source.label),
-                          "evidence": _evidence(source, customer), "via": ""})
-    if isinstance(customer, Person):
-        for employer in current_employers(customer):
-            manual = {row.cause: row.is_bound
-                      for row in CustomerBindingCause.objects.filter(organisation=employer)}
-            for entry in derived_causes(employer):
-                if manual.get(entry["cause"], True):
-                    found.append({**entry, "via": str(employer)})
-            for cause, bound in manual.items():
-                if bound:
-                    found.append({"cause": cause, "key": "retention.manual", "label": _("Set by hand"),
-                                  "evidence": [_("set on the organisation")], "via": str(employer)})
+    if employers is None:
+        employers = current_employers(customer) if isinstance(customer, Person) else []
+    bound = _bound_sources(customer, employers)
+    if employer_overrides is None:
+        employer_overrides = {}
+        for row in CustomerBindingCause.objects.filter(organisation__in=employers):
+            employer_overrides.setdefault(row.organisation_id, {})[row.cause] = row.is_bound  # type: ignore[index, arg-type]
+    def evidence(source: CauseSource, holder: Any) -> list[str]:
+        return _evidence(source, holder) if with_evidence else []
+
+    found = [{"cause": str(source.cause), "key": source.key, "label": str(source.label),
+              "evidence": evidence(source, customer), "via": ""} for source in bound[None]]
+    for employer in employers:
+        manual = employer_overrides.get(employer.pk, {})
+        for source in bound[employer.pk]:
+            if manual.get(str(source.cause), True):
+                found.append({"cause": str(source.cause), "key": source.key, "label": str(source.label),
+                              "evidence": evidence(source, employer), "via": str(employer)})
+        for cause, is_bound in manual.items():
+            if is_bound:
+                found.append({"cause": cause, "key": "retention.manual", "label": _("Set by hand"),
+                              "evidence": [_("set on the organisation")], "via": str(employer)})
     return found
 
 
-def customer_causes(customer: Person | Organisation) -> list[dict[str, Any]]:
-    """Per cause: whether it binds the customer, the derived evidence and the manual override."""
+def customer_causes(customer: Person | Organisation, *, with_evidence: bool = True) -> list[dict[str, Any]]:
+    """Per cause: whether it binds the customer, the derived evidence and the manual override.
+
+    Without evidence each derived entry names only its source (the 360° page loads the
+    evidence afterwards, so the page's queries do not depend on what binds the customer).
+    """
     from kunde.retention.models import CustomerBindingCause
 
     field = "person" if isinstance(customer, Person) else "organisation"
-    manual = {row.cause: row for row in CustomerBindingCause.objects.filter(**{field: customer})
-              .select_related("set_by")}
-    derived = derived_causes(customer)
+    employers = current_employers(customer) if isinstance(customer, Person) else []
+    manual: dict[str, Any] = {}
+    employer_overrides: dict[int, dict[str, bool]] = {employer.pk: {} for employer in employers}
+    rows = CustomerBindingCause.objects.filter(Q(**{field: customer}) | Q(organisation__in=employers))
+    for row in rows.select_related("set_by"):  # the customer's own overrides and their employers', one query
+        if getattr(row, f"{field}_id") == customer.pk:
+            manual[row.cause] = row
+        else:
+            employer_overrides[row.organisation_id][row.cause] = row.is_bound  # type: ignore[index]
+    derived = derived_causes(customer, employers, employer_overrides, with_evidence=with_evidence)
     result = []
     for cause in BindingCause:
         evidence = [entry for entry in derived if entry["cause"] == cause.value]

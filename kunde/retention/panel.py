@@ -12,7 +12,7 @@ from kunde.retention.causes import BindingCause
 def customer_panel_context(user: Any, customer: Any) -> dict[str, Any] | None:
     from kunde.retention.selectors import customer_binding_causes
 
-    causes = customer_binding_causes(user, customer)
+    causes = customer_binding_causes(user, customer, with_evidence=False)  # loaded by the card itself
     if causes is None:
         return None
     return {"causes": causes, "can_change": user_can(user, Action.CHANGE, customer),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kunde.analytics import aggregates, kpis
 from kunde.contacts.models import Organisation, Person
-from kunde.core.permissions import Action
+from kunde.core.permissions import Action, user_can
 from kunde.retention import holdout
 from kunde.retention.models import (
     Cohort,
@@ -270,11 +270,11 @@ def visible_customer(user: Any, kind: str, customer_id: int, action: Action | st
     return model.objects.for_user(user, action).filter(pk=customer_id).first()
 
 
-def customer_binding_causes(user: Any, customer: Person | Organisation) -> list[dict[str, Any]] | None:
+def customer_binding_causes(user: Any, customer: Person | Organisation, *,
+                            with_evidence: bool = True) -> list[dict[str, Any]] | None:
     """Derived and manual causes of a customer `user` may see (None: not visible)."""
     from kunde.retention.derived import customer_causes
 
-    model: Any = type(customer)
-    if not model.objects.for_user(user).filter(pk=customer.pk).exists():
+    if not user_can(user, Action.VIEW, customer):
         return None
-    return customer_causes(customer)
+    return customer_causes(customer, with_evidence=with_evidence)

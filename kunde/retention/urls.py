@@ -14,4 +14,6 @@ urlpatterns = [
     path("retention/plans/<int:pk>/delete/", views.plan_delete, name="plan_delete"),
     path("retention/plans/<int:pk>/care/", views.care_cadence_new, name="care_cadence_new"),
     path("retention/causes/<str:kind>/<int:pk>/", views.customer_cause_set, name="customer_cause_set"),
+    path("retention/causes/<str:kind>/<int:pk>/evidence/", views.customer_cause_evidence,
+         name="customer_cause_evidence"),
 ]

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kunde.analytics import charts
 from kunde.core.exceptions import ConflictError
@@ -201,6 +201,24 @@ def care_cadence_new(request: HttpRequest, pk: int) -> HttpResponse:
     services.plan_update(actor=user, plan=plan, changes={}, instruments=rows)
     messages.success(request, _("The care cadence is added."))
     return redirect("retention:plan_detail", plan.pk)
+
+
+@login_required
+@require_GET
+def customer_cause_evidence(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """What proves one derived cause of a customer (loaded into the 360° card when it scrolls into view)."""
+    if kind not in {"person", "organisation"}:
+        raise Http404
+    user = actor(request)
+    customer = selectors.visible_customer(user, kind, pk)
+    causes = selectors.customer_binding_causes(user, customer) if customer is not None else None
+    if causes is None:
+        raise Http404
+    cause = request.GET.get("cause", "")
+    row = next((row for row in causes if row["cause"] == cause), None)
+    if row is None:
+        raise Http404
+    return render(request, "retention/_cause_evidence.html", {"cause": cause, "evidence": row["evidence"]})
 
 
 @login_required

@@ -97,3 +97,20 @@ def test_the_360_card_shows_causes_and_the_owner_overrides_them(world):
         "cause": "economic", "state": "on"}).status_code == 404
     reader_page = browser(world.read_only).get(f"/people/{world.person.pk}/").content.decode()
     assert 'id="retention-causes"' in reader_page and "cause-state" not in reader_page
+
+
+def test_the_360_card_loads_the_evidence_of_a_derived_cause_separately(world):
+    from kunde.activities.services import contact_log
+
+    for index in range(4):  # four staff calls in a year: a psychological binding cause
+        contact_log(actor=world.owner, person=world.person, channel="phone", subject=f"Anruf {index}")
+    client = browser(world.owner)
+    page = client.get(f"/people/{world.person.pk}/").content.decode()
+    assert 'data-cause="psychological" data-bound="yes"' in page
+    url = f"/retention/causes/person/{world.person.pk}/evidence/"
+    assert f'hx-get="{url}?cause=psychological"' in page
+    assert "4 personal contacts in 12 months" not in page  # the page itself does not count them
+    fragment = client.get(url, {"cause": "psychological"}).content.decode()
+    assert 'data-evidence="psychological"' in fragment and "4 personal contacts in 12 months" in fragment
+    assert client.get(url, {"cause": "nonsense"}).status_code == 404
+    assert browser(world.other_team).get(url, {"cause": "psychological"}).status_code == 404
