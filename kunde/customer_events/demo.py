@@ -67,10 +67,11 @@ def _invite_without_mail(actor: Any, event: Event, person: Person) -> None:
 
 
 def _play_event(actor: Any, event: Event, people: list[Person], number: int, *, past: bool) -> None:
-    with time_machine.travel(event.starts_at - dt.timedelta(days=14), tick=False):
+    now = timezone.now()  # the upcoming webinar's invitations may be due sooner than 14 days ahead: never later
+    with time_machine.travel(min(event.starts_at - dt.timedelta(days=14), now), tick=False):
         for person in people:
             _invite_without_mail(actor, event, person)
-    with time_machine.travel(event.starts_at - dt.timedelta(days=5), tick=False):
+    with time_machine.travel(min(event.starts_at - dt.timedelta(days=5), now), tick=False):
         for index, person in enumerate(people):
             if (index + number) % 3 != 0:  # two in three register
                 services.registration_create(actor=actor, event=event, person=person,
@@ -104,7 +105,7 @@ def load_demo_events(*, actor: Any) -> EventSeries:
         past = start < now
         cost = PAST_COSTS[number - 1] if past and number <= len(PAST_COSTS) else UPCOMING_COST
         local = start.astimezone(BERLIN)
-        with time_machine.travel(start - dt.timedelta(days=21), tick=False):
+        with time_machine.travel(min(start - dt.timedelta(days=21), now), tick=False):
             event = services.event_create(
                 actor=actor, series=series, title=f"Marktausblick Q{(local.month - 1) // 3 + 1}/{local.year}",
                 kind=EventKind.WEBINAR, starts_at=start, ends_at=start + dt.timedelta(hours=1),

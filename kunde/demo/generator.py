@@ -46,6 +46,7 @@ from kunde.activities.models import Activity
 from kunde.contacts import services as contacts
 from kunde.contacts.models import LifecycleStage, Organisation, Person
 from kunde.core.context import request_id_scope
+from kunde.core.permissions import is_admin
 from kunde.demo import data
 from kunde.demo.data import City, Country, Topic
 
@@ -282,11 +283,29 @@ class DemoGenerator:
 
             fidelis_quarterly_review_rule(actor=next(iter(staff.managers.values()), None), segment_definition={
                 "op": "and", "rules": [{"field": "lifecycle_stage", "operator": "eq", "value": "customer"}]})
-            from kunde.retention.demo import load_demo_retention  # one retention plan per story, measured
-
-            load_demo_retention(actor=next(iter(staff.managers.values()), None), load_others=False)
+            self.retention_demo(staff)
         self.result.seconds = time.monotonic() - started
         return self.result
+
+    def retention_demo(self, staff: Staff) -> None:
+        """The retention apps' demo data (a contract plan, the loyalty programme, webinars, a partner,
+        ideas), then one measured retention plan per story that uses them; all as of `now`."""
+        from kunde.contracts.demo import load_demo_contracts
+        from kunde.customer_events.demo import load_demo_events
+        from kunde.ideas.demo import load_demo_ideas
+        from kunde.loyalty.demo import load_demo_loyalty
+        from kunde.partners.demo import load_demo_partners
+        from kunde.retention.demo import load_demo_retention
+
+        # They span every team's customers (and plans and programmes are an administrator's to set up).
+        admin = next((user for user in staff.users if is_admin(user)), None)
+        with self.at(self.now):
+            load_demo_contracts(actor=admin)
+            load_demo_loyalty(actor=admin)
+            load_demo_events(actor=admin)
+            load_demo_partners(actor=admin)
+            load_demo_ideas(actor=admin)
+            load_demo_retention(actor=admin, load_others=False)
 
     @contextmanager
     def at(self, moment: dt.datetime) -> Iterator[None]:
