@@ -334,7 +334,7 @@ def get_contract(request: HttpRequest, contract_id: int, response: HttpResponse)
 
 
 @contracts.get("/{int:contract_id}/changes", response={200: list[ChangeOut], **READ_ERRORS})
-def list_changes(request: HttpRequest, contract_id: int) -> list[ContractChange]:
+def list_contract_changes(request: HttpRequest, contract_id: int) -> list[ContractChange]:
     """The contract's change log, oldest first."""
     user = actor(request)
     return list(selectors.contract_changes(user, selectors.contract_get(user, contract_id)))

@@ -180,7 +180,7 @@ def update_programme(request: HttpRequest, payload: ProgrammePatch) -> Programme
 
 @loyalty.post("/programme/rules", response={201: RuleOut, **CREATE_ERRORS})
 @idempotent
-def create_rule(request: HttpRequest, payload: RuleIn) -> Status:
+def create_earning_rule(request: HttpRequest, payload: RuleIn) -> Status:
     """Add an earning rule (administrators)."""
     from django.core.exceptions import ValidationError
 

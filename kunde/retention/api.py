@@ -261,7 +261,7 @@ def _nested(payload: Any) -> dict[str, list[dict[str, Any]] | None]:
 
 
 @plans.get("", response={200: list[PlanOut], **LIST_ERRORS})
-def list_plans(request: HttpRequest, status: str | None = None) -> list[RetentionPlan]:
+def list_retention_plans(request: HttpRequest, status: str | None = None) -> list[RetentionPlan]:
     """Retention plans you may see, by name."""
     rows = selectors.plan_list(actor(request)).prefetch_related("causes", "instruments__linked_type", "partners")
     if status:
@@ -271,7 +271,7 @@ def list_plans(request: HttpRequest, status: str | None = None) -> list[Retentio
 
 @plans.post("", response={201: PlanOut, **CREATE_ERRORS})
 @idempotent
-def create_plan(request: HttpRequest, payload: PlanIn) -> Status:
+def create_retention_plan(request: HttpRequest, payload: PlanIn) -> Status:
     """Create a plan with its binding causes, instruments and partners (all or nothing)."""
     data = payload.model_dump(exclude={"causes", "instruments", "partners", "version"})
     data = _resolve(request, data)
@@ -290,7 +290,7 @@ def ranking(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @plans.get("/{int:plan_id}", response={200: PlanOut, **READ_ERRORS}, openapi_extra=etag_docs())
-def get_plan(request: HttpRequest, plan_id: int, response: HttpResponse) -> RetentionPlan:
+def get_retention_plan(request: HttpRequest, plan_id: int, response: HttpResponse) -> RetentionPlan:
     plan = _plan(request, plan_id)
     with_etag(response, plan)
     return plan
@@ -317,14 +317,14 @@ def replace_plan(request: HttpRequest, plan_id: int, payload: PlanIn, response: 
 
 @plans.patch("/{int:plan_id}", response={200: PlanOut, **WRITE_ERRORS},
              openapi_extra=etag_docs(if_match="optional"))
-def update_plan(request: HttpRequest, plan_id: int, payload: PlanPatch, response: HttpResponse) -> RetentionPlan:
+def update_retention_plan(request: HttpRequest, plan_id: int, payload: PlanPatch, response: HttpResponse) -> RetentionPlan:
     """Change some fields; a list given replaces that list."""
     data = payload.model_dump(exclude_unset=True, exclude={"causes", "instruments", "partners", "version"})
     return _update(request, plan_id, payload, data, response)
 
 
 @plans.delete("/{int:plan_id}", response={204: None, **WRITE_ERRORS})
-def delete_plan(request: HttpRequest, plan_id: int) -> Status:
+def delete_retention_plan(request: HttpRequest, plan_id: int) -> Status:
     services.plan_delete(actor=actor(request), plan=_plan(request, plan_id, Action.DELETE))
     return Status(204, None)
 
