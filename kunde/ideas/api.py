@@ -165,6 +165,7 @@ def update_idea(request: HttpRequest, idea_id: int, payload: IdeaPatch) -> Idea:
 
 
 @ideas.post("/{int:idea_id}/merge", response={200: IdeaOut, **WRITE_ERRORS})
+@idempotent
 def merge_idea(request: HttpRequest, idea_id: int, payload: MergeIn) -> Idea:
     """Merge this idea into `into`: votes and links move, nobody keeps two votes. Returns the survivor."""
     user = actor(request)
@@ -191,6 +192,7 @@ def _person(request: HttpRequest, pk: int) -> Any:
 
 
 @ideas.post("/{int:idea_id}/votes", response={200: VoteResultOut, **WRITE_ERRORS})
+@idempotent
 def add_vote(request: HttpRequest, idea_id: int, payload: VoteIn) -> dict[str, Any]:
     """Record a customer's vote (e.g. given on the phone); sending it twice changes nothing."""
     user = actor(request)
@@ -216,6 +218,7 @@ def list_links(request: HttpRequest, idea_id: int) -> list[IdeaLink]:
 
 
 @ideas.post("/{int:idea_id}/links", response={201: LinkOut, **CREATE_ERRORS, **READ_ERRORS})
+@idempotent
 def add_link(request: HttpRequest, idea_id: int, payload: LinkIn) -> Status:
     """Link a person or an organisation who asked for the idea (linking again returns the first link)."""
     user = actor(request)

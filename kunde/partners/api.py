@@ -309,6 +309,7 @@ def grant_partner_user(request: HttpRequest, partner_id: int, payload: PartnerUs
 
 
 @partners.post("/users/{int:partner_user_id}/revoke", response={200: PartnerUserOut, **WRITE_ERRORS})
+@idempotent
 def revoke_partner_user(request: HttpRequest, partner_user_id: int) -> PartnerUser:
     """End a person's access to the partner portal at once."""
     user = actor(request)
@@ -352,6 +353,7 @@ def get_partner_share(request: HttpRequest, share_id: int) -> Share:
 
 
 @shares.post("/{int:share_id}/revoke", response={200: ShareOut, **WRITE_ERRORS})
+@idempotent
 def revoke_partner_share(request: HttpRequest, share_id: int) -> Share:
     """Take the record away from the partner (it leaves their portal at once)."""
     user = actor(request)
@@ -389,6 +391,7 @@ def get_lead_handover(request: HttpRequest, handover_id: int) -> LeadHandover:
 
 
 @handovers.post("/{int:handover_id}/withdraw", response={200: HandoverOut, **WRITE_ERRORS})
+@idempotent
 def withdraw_lead_handover(request: HttpRequest, handover_id: int) -> LeadHandover:
     """Take back a lead the partner has not answered yet."""
     user = actor(request)
