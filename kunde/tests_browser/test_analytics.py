@@ -41,7 +41,8 @@ def test_the_dashboard_renders_filters_exports_and_prints(live_server, default_r
     page.get_by_role("link", name="Analytics").first.click()
     page.wait_for_url(base + "/analytics/")
     expect(page.get_by_role("heading", name="Analytics", exact=True)).to_be_visible()
-    expect(page.locator("[data-kpi]")).to_have_count(19)  # 17 period KPIs, predicted CLV, customers at risk
+    # 17 period KPIs, MRR, ARR, contract and revenue churn, predicted CLV, customers at risk
+    expect(page.locator("[data-kpi]")).to_have_count(23)
     expect(page.locator("[data-kpi=predicted_clv] [data-value]")).to_contain_text("€")
     expect(page.locator("[data-kpi=churn_rate] p")).to_contain_text("Churned customers divided by")
     assert page.locator("svg[role=img]").count() >= 7
