@@ -317,7 +317,8 @@ def replace_plan(request: HttpRequest, plan_id: int, payload: PlanIn, response: 
 
 @plans.patch("/{int:plan_id}", response={200: PlanOut, **WRITE_ERRORS},
              openapi_extra=etag_docs(if_match="optional"))
-def update_retention_plan(request: HttpRequest, plan_id: int, payload: PlanPatch, response: HttpResponse) -> RetentionPlan:
+def update_retention_plan(request: HttpRequest, plan_id: int, payload: PlanPatch,
+                          response: HttpResponse) -> RetentionPlan:
     """Change some fields; a list given replaces that list."""
     data = payload.model_dump(exclude_unset=True, exclude={"causes", "instruments", "partners", "version"})
     return _update(request, plan_id, payload, data, response)
