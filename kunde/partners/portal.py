@@ -18,7 +18,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,10 +27,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kunde.contacts.models import Employment, Organisation, Person
-from kunde.core.links import LinkError, make_token, read_token
+from kunde.core.links import LinkError, make_token
 from kunde.partners import selectors, services
 from kunde.partners.models import PartnerActivityType, PartnerUser
-from kunde.service.models import UsedToken
+from kunde.service import single_use
 
 SESSION_KEY = "partners_portal_user"
 PURPOSE = "partners.portal"
@@ -41,18 +40,6 @@ LINKS_PER_HOUR = 5
 
 def magic_link(access: PartnerUser) -> str:
     return f"{settings.KUNDE_BASE_URL}{reverse('partners:portal_magic', args=[make_token(PURPOSE, access.pk)])}"
-
-
-def _allowed(email: str) -> bool:
-    """At most LINKS_PER_HOUR sign-in mails per address and hour (the cache counts)."""
-    from django.core.cache import cache
-
-    key = "partners.portal.rate." + hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key) <= LINKS_PER_HOUR
-    except ValueError:
-        return True
 
 
 def _active_access(access_id: Any) -> PartnerUser | None:
@@ -71,7 +58,7 @@ def send_magic_link(email: str) -> None:
     from kunde.contacts.selectors import email_addresses_matching
     from kunde.mail.services import outbox_enqueue
 
-    if not _allowed(email):
+    if not single_use.mail_allowed("partners.portal", email, per_hour=LINKS_PER_HOUR):
         return
     people = email_addresses_matching(email).filter(person__isnull=False).values("person_id")
     for candidate in PartnerUser.objects.active().filter(person_id__in=people).order_by("pk"):
@@ -90,25 +77,14 @@ def send_magic_link(email: str) -> None:
             person=access.person)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(f"{PURPOSE}:{token}".encode()).hexdigest()
-
-
 def check_link(token: str) -> None:
     """LinkError when the link is broken, expired or used; the link stays unused."""
-    read_token(PURPOSE, token, max_age=MAX_AGE)
-    if UsedToken.objects.filter(digest=_digest(token)).exists():
-        raise LinkError("This link has already been used.")
+    single_use.check_unused(PURPOSE, token, max_age=MAX_AGE)
 
 
 def redeem(token: str) -> PartnerUser:
     """The partner user a magic link names; the link is used up. LinkError when broken, expired, reused or revoked."""
-    access_id = read_token(PURPOSE, token, max_age=MAX_AGE)
-    try:
-        with transaction.atomic():
-            UsedToken.objects.create(digest=_digest(token), purpose=PURPOSE)
-    except IntegrityError as error:
-        raise LinkError("This link has already been used.") from error
+    access_id = single_use.use_up(PURPOSE, token, max_age=MAX_AGE)
     access = _active_access(access_id)
     if access is None:
         raise LinkError("This link is not valid.")

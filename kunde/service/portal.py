@@ -14,7 +14,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,8 +24,9 @@ from django.views.decorators.http import require_http_methods
 
 from kunde.contacts.models import Employment, Person
 from kunde.contacts.selectors import email_addresses_matching
-from kunde.core.links import LinkError, make_token, read_token
-from kunde.service.models import Ticket, UsedToken
+from kunde.core.links import LinkError, make_token
+from kunde.service import single_use
+from kunde.service.models import Ticket
 
 SESSION_KEY = "service_portal_person"
 PURPOSE = "service.portal"
@@ -40,23 +40,11 @@ def magic_link(person: Person) -> str:
 LINKS_PER_HOUR = 5
 
 
-def _allowed(email: str) -> bool:
-    """At most LINKS_PER_HOUR sign-in mails per address and hour (the cache counts)."""
-    from django.core.cache import cache
-
-    key = "service.portal.rate." + hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key) <= LINKS_PER_HOUR
-    except ValueError:
-        return True
-
-
 def send_magic_link(email: str) -> None:
     """Mail a sign-in link if the address belongs to a person; say nothing either way."""
     from kunde.mail.services import outbox_enqueue
 
-    if not _allowed(email):
+    if not single_use.mail_allowed("service.portal", email, per_hour=LINKS_PER_HOUR):
         return
 
     hit = (email_addresses_matching(email).filter(person__isnull=False,
@@ -72,26 +60,14 @@ def send_magic_link(email: str) -> None:
         person=hit.person)
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(f"{PURPOSE}:{token}".encode()).hexdigest()
-
-
-@transaction.atomic
 def check_link(token: str) -> None:
     """LinkError when the link is broken, expired or used; the link stays unused."""
-    read_token(PURPOSE, token, max_age=MAX_AGE)
-    if UsedToken.objects.filter(digest=_digest(token)).exists():
-        raise LinkError("This link has already been used.")
+    single_use.check_unused(PURPOSE, token, max_age=MAX_AGE)
 
 
 def redeem(token: str) -> Person:
     """The person a magic link names; the link is used up. LinkError when broken, expired or reused."""
-    person_id = read_token(PURPOSE, token, max_age=MAX_AGE)
-    try:
-        with transaction.atomic():
-            UsedToken.objects.create(digest=_digest(token), purpose=PURPOSE)
-    except IntegrityError as error:
-        raise LinkError("This link has already been used.") from error
+    person_id = single_use.use_up(PURPOSE, token, max_age=MAX_AGE)
     person = Person.objects.filter(pk=person_id).first()
     if person is None:
         raise LinkError("Unknown person.")
